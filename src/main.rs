@@ -1,1 +1,5 @@
-fn main(){}
+//! The `teachcam` binary: a thin wrapper over [`teachcam::cli`].
+
+fn main() {
+    std::process::exit(teachcam::cli::main());
+}

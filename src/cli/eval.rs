@@ -1,0 +1,185 @@
+//! `teachcam predict` and `teachcam eval`.
+
+use super::{collect_images, embed_many::embed_files, open_embedder, report};
+use crate::config::Config;
+use crate::embed::imagenet::labels_are_cat_dog;
+use crate::head::Head;
+use crate::metrics::{evaluate, LabelMetrics};
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// One prediction as `predict --json` prints it.
+#[derive(Debug, Serialize)]
+struct PredictionJson {
+    path: PathBuf,
+    label: String,
+    confidence: f32,
+    unsure: bool,
+    probabilities: std::collections::BTreeMap<String, f32>,
+}
+
+/// Loads the trained head for the loaded backbone.
+fn load_head(config: &Config, embedder: &crate::embed::Embedder) -> Result<Head> {
+    Ok(Head::load(
+        &config.head_path(),
+        &embedder.info().sha256,
+        embedder.info().dims,
+    )?)
+}
+
+/// Labels each image under `paths`.
+pub fn predict(config: &Config, paths: &[PathBuf], json: bool) -> Result<()> {
+    let files = collect_images(paths)?;
+    if files.is_empty() {
+        bail!("no images found in the given paths");
+    }
+    let embedder = open_embedder(config)?;
+    let head = load_head(config, &embedder)?;
+    let mut out = Vec::new();
+    for (path, r) in files.iter().zip(embed_files(&embedder, &files, false)) {
+        let (_, emb) = r.map_err(anyhow::Error::msg)?;
+        let p = head.predict(&emb.vector);
+        let probabilities = head
+            .labels
+            .iter()
+            .cloned()
+            .zip(p.probs.iter().copied())
+            .collect();
+        out.push(PredictionJson {
+            path: path.clone(),
+            label: head.labels[p.index].clone(),
+            confidence: p.confidence,
+            unsure: p.unsure,
+            probabilities,
+        });
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        for p in &out {
+            let flag = if p.unsure { "  (unsure)" } else { "" };
+            println!(
+                "{}: {} {:.3}{flag}",
+                p.path.display(),
+                p.label,
+                p.confidence
+            );
+        }
+    }
+    Ok(())
+}
+
+/// What `eval --json` prints.
+#[derive(Debug, Serialize)]
+pub struct EvalJson {
+    /// Images evaluated.
+    pub n: usize,
+    /// Fraction whose top label is right.
+    pub accuracy: f32,
+    /// The original model's zero-shot accuracy (cat/dog heads only).
+    pub baseline_accuracy: Option<f32>,
+    /// Labels in class order.
+    pub labels: Vec<String>,
+    /// Precision, recall, F1 per label.
+    pub per_label: Vec<LabelMetrics>,
+    /// `confusion[truth][predicted]`.
+    pub confusion: Vec<Vec<usize>>,
+    /// Images whose top label was below its threshold.
+    pub unsure: usize,
+}
+
+/// Lists `dir`'s label sub-folders and their images, checking every folder is a head label.
+fn labelled_images(dir: &Path, head: &Head) -> Result<(Vec<PathBuf>, Vec<usize>)> {
+    let mut subdirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read evaluation folder {}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    subdirs.sort();
+    if subdirs.is_empty() {
+        bail!(
+            "{} has no sub-folders: put each label's images in a sub-folder named after it",
+            dir.display()
+        );
+    }
+    let (mut files, mut truth) = (Vec::new(), Vec::new());
+    for sub in subdirs {
+        let name = sub
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        let Some(k) = head.label_index(&name) else {
+            bail!(
+                "folder {} is not a label the head knows (it knows: {})",
+                sub.display(),
+                head.labels.join(", ")
+            );
+        };
+        let images = collect_images(std::slice::from_ref(&sub))?;
+        truth.extend(std::iter::repeat_n(k, images.len()));
+        files.extend(images);
+    }
+    if files.is_empty() {
+        bail!("no images found under {}", dir.display());
+    }
+    Ok((files, truth))
+}
+
+/// Evaluates the head on a labelled folder.
+pub fn eval(config: &Config, dir: &Path, json: bool) -> Result<()> {
+    let embedder = open_embedder(config)?;
+    let head = load_head(config, &embedder)?;
+    let (files, truth) = labelled_images(dir, &head)?;
+    let started = std::time::Instant::now();
+    let embedded = embed_files(&embedder, &files, false);
+    let (mut top, mut unsure, mut zero_shot) = (Vec::new(), 0, Vec::new());
+    let cat_dog = labels_are_cat_dog(&head.labels);
+    for r in embedded {
+        let (_, emb) = r.map_err(anyhow::Error::msg)?;
+        let p = head.predict(&emb.vector);
+        unsure += p.unsure as usize;
+        top.push(p.index);
+        if let (true, Some(z)) = (cat_dog, emb.zero_shot) {
+            zero_shot.push(
+                head.labels
+                    .iter()
+                    .position(|l| l.eq_ignore_ascii_case(z.label()))
+                    .expect("cat/dog head"),
+            );
+        }
+    }
+    let m = evaluate(&head.labels, &truth, &top);
+    let baseline =
+        (zero_shot.len() == truth.len()).then(|| evaluate(&head.labels, &truth, &zero_shot));
+    log::info!(
+        "evaluated {} images in {:.1} s",
+        m.n,
+        started.elapsed().as_secs_f64()
+    );
+    if json {
+        let out = EvalJson {
+            n: m.n,
+            accuracy: m.accuracy,
+            baseline_accuracy: baseline.as_ref().map(|b| b.accuracy),
+            labels: head.labels.clone(),
+            per_label: m.per_label.clone(),
+            confusion: m.confusion.clone(),
+            unsure,
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{}",
+            report::accuracy_line(m.accuracy, m.n, baseline.as_ref().map(|b| b.accuracy))
+        );
+        print!("{}", report::metrics_table(&m, Some(&head.thresholds)));
+        println!(
+            "  {unsure} of {} below their label's threshold (reported as unsure)",
+            m.n
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! The command-line surface: `teachcam [--config FILE] [--data DIR] <command>`.
+
+mod bench;
+mod embed_many;
+mod eval;
+mod import;
+mod report;
+mod status;
+mod train_cmd;
+
+use crate::config::Config;
+use crate::embed::Embedder;
+use crate::store::Store;
+use anyhow::{Context as _, Result};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+/// Teachable on-device image classifier.
+#[derive(Debug, Parser)]
+#[command(name = "teachcam", version, about)]
+pub struct Cli {
+    /// Configuration file (default: $TEACHCAM_CONFIG, else built-in defaults).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data folder, overriding the config's `data_dir`.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// teachcam's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add images (files or folders) as examples of LABEL.
+    Import {
+        /// The label the images show.
+        #[arg(long)]
+        label: String,
+        /// Image files or folders of images.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Train the head on the stored examples, print held-out metrics, save it.
+    Train {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Label images with the trained head.
+    Predict {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Image files or folders of images.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Evaluate on DIR, which holds one sub-folder of images per label.
+    Eval {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// The labelled folder.
+        dir: PathBuf,
+    },
+    /// Examples per label, head age and metrics.
+    Status,
+    /// Time model load, preprocessing, embedding, training and prediction.
+    Bench {
+        /// Embeddings to time (the median is reported).
+        #[arg(long, default_value_t = 30)]
+        iters: usize,
+        /// Another ONNX model to time against the configured one.
+        #[arg(long, value_name = "MODEL")]
+        compare: Option<PathBuf>,
+    },
+}
+
+/// Entry point of the binary: runs the command line, prints errors as one line, returns the exit code.
+pub fn main() -> i32 {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format_target(false)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("teachcam: error: {}", format!("{e:#}").replace('\n', " "));
+            1
+        }
+    }
+}
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let mut config = load_config(cli.config.as_deref())?;
+    if let Some(d) = cli.data {
+        config.data_dir = d;
+    }
+    match cli.command {
+        Command::Import { label, paths } => import::run(&config, &label, &paths),
+        Command::Train { json } => train_cmd::run(&config, json),
+        Command::Predict { json, paths } => eval::predict(&config, &paths, json),
+        Command::Eval { json, dir } => eval::eval(&config, &dir, json),
+        Command::Status => status::run(&config),
+        Command::Bench { iters, compare } => bench::run(&config, iters, compare.as_deref()),
+    }
+}
+
+/// Loads `--config`, else `$TEACHCAM_CONFIG`, else the built-in defaults.
+pub fn load_config(path: Option<&Path>) -> Result<Config> {
+    let from_env = std::env::var_os("TEACHCAM_CONFIG").map(PathBuf::from);
+    match path.map(Path::to_path_buf).or(from_env) {
+        Some(p) => Ok(Config::load(&p)?),
+        None => Ok(Config::default()),
+    }
+}
+
+/// Opens the data folder, logging any problems found in it.
+pub fn open_store(config: &Config) -> Result<Store> {
+    let store = Store::open(&config.data_dir)?;
+    for p in store.problems() {
+        log::warn!("{p}");
+    }
+    Ok(store)
+}
+
+/// Loads the configured backbone, timing it.
+pub fn open_embedder(config: &Config) -> Result<Embedder> {
+    let t = std::time::Instant::now();
+    let e = Embedder::open(&config.model)?;
+    log::debug!(
+        "loaded {} in {:.0} ms",
+        config.model.path.display(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    Ok(e)
+}
+
+/// Expands files and folders (recursively, in name order) into image files.
+pub fn collect_images(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
+        if meta.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("cannot list {}", p.display()))?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|e| e.is_dir() || crate::imageio::is_image_path(e))
+                .collect();
+            entries.sort();
+            out.extend(collect_images(&entries)?);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}

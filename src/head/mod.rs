@@ -1,0 +1,247 @@
+//! The classification head trained on the device: softmax regression on centred,
+//! L2-normalised embeddings, saved with its labels, thresholds and the backbone it belongs to.
+
+pub mod softmax;
+
+use crate::fsutil::write_atomic;
+use crate::train::TrainReport;
+use ndarray::{Array1, Array2, ArrayView1};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Head file format version.
+pub const VERSION: u32 = 1;
+
+/// Why a head could not be loaded or saved.
+#[derive(Debug, thiserror::Error)]
+pub enum HeadError {
+    /// No head has been trained yet.
+    #[error("no trained head at {0} (run `teachcam train` first)")]
+    Missing(PathBuf),
+    /// The head file cannot be read or written.
+    #[error("head file {path}: {source}")]
+    Io {
+        /// The head file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The head file is not a valid head.
+    #[error("head file {path} is damaged: {reason} (retrain with `teachcam train`)")]
+    Damaged {
+        /// The head file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The head was trained on another backbone's embeddings.
+    #[error("head file {path} was trained with model sha256 {head_sha:.12}…, but the loaded model is {model_sha:.12}…; retrain with `teachcam train` (stored examples are re-embedded automatically)")]
+    WrongModel {
+        /// The head file.
+        path: PathBuf,
+        /// Model hash recorded in the head.
+        head_sha: String,
+        /// Hash of the model loaded now.
+        model_sha: String,
+    },
+}
+
+/// One prediction of the head.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    /// Index of the most probable label.
+    pub index: usize,
+    /// Its probability.
+    pub confidence: f32,
+    /// Probability of every label, in [`Head::labels`] order.
+    pub probs: Vec<f32>,
+    /// True when `confidence` is below the label's threshold.
+    pub unsure: bool,
+}
+
+/// A trained head, as stored in `DATA/head.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Head {
+    /// Format version.
+    pub version: u32,
+    /// Label names; index order is the class order.
+    pub labels: Vec<String>,
+    /// sha256 of the backbone whose embeddings the head was trained on.
+    pub model_sha256: String,
+    /// Embedding length.
+    pub dims: usize,
+    /// Mean of the normalised training embeddings, subtracted before the weights apply.
+    pub centre: Vec<f32>,
+    /// Factor applied after centring so that training features have unit mean square norm.
+    pub scale: f32,
+    /// `[labels][dims]` weights.
+    pub weights: Vec<Vec<f32>>,
+    /// Per-label bias.
+    pub bias: Vec<f32>,
+    /// Per-label confidence threshold (the held-out best-F1 one, or the default).
+    pub thresholds: Vec<f32>,
+    /// Seconds since the Unix epoch when trained.
+    pub trained_at: u64,
+    /// What training measured.
+    pub report: TrainReport,
+}
+
+impl Head {
+    /// Turns a raw embedding into the head's feature space (normalise, centre, scale).
+    pub fn features(&self, embedding: &[f32]) -> Array1<f32> {
+        featurise(embedding, &self.centre, self.scale)
+    }
+
+    /// Label probabilities for a raw embedding.
+    pub fn probabilities(&self, embedding: &[f32]) -> Vec<f32> {
+        let x = self.features(embedding);
+        let mut z = Array2::<f32>::zeros((1, self.labels.len()));
+        for (k, (w, b)) in self.weights.iter().zip(&self.bias).enumerate() {
+            z[[0, k]] = ArrayView1::from(w.as_slice()).dot(&x) + b;
+        }
+        softmax::softmax_rows(&mut z);
+        z.row(0).to_vec()
+    }
+
+    /// Predicts a label for a raw embedding, flagging it unsure below the label's threshold.
+    pub fn predict(&self, embedding: &[f32]) -> Prediction {
+        let probs = self.probabilities(embedding);
+        let (index, &confidence) = probs
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .expect("at least two labels");
+        Prediction {
+            index,
+            confidence,
+            unsure: confidence < self.thresholds[index],
+            probs,
+        }
+    }
+
+    /// Index of a label by name.
+    pub fn label_index(&self, label: &str) -> Option<usize> {
+        self.labels.iter().position(|l| l == label)
+    }
+
+    /// Saves the head atomically.
+    pub fn save(&self, path: &Path) -> Result<(), HeadError> {
+        let json = serde_json::to_vec_pretty(self).expect("head serialises");
+        write_atomic(path, &json).map_err(|source| HeadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Reads a head file without checking it against a backbone (for `status`).
+    pub fn read(path: &Path) -> Result<Self, HeadError> {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(HeadError::Missing(path.into()))
+            }
+            Err(source) => {
+                return Err(HeadError::Io {
+                    path: path.into(),
+                    source,
+                })
+            }
+        };
+        serde_json::from_slice(&bytes).map_err(|e| HeadError::Damaged {
+            path: path.into(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Loads a head and checks it belongs to the backbone with hash `model_sha256` and `dims`.
+    pub fn load(path: &Path, model_sha256: &str, dims: usize) -> Result<Self, HeadError> {
+        let head = Self::read(path)?;
+        let damaged = |reason: String| HeadError::Damaged {
+            path: path.into(),
+            reason,
+        };
+        if head.model_sha256 != model_sha256 {
+            return Err(HeadError::WrongModel {
+                path: path.into(),
+                head_sha: head.model_sha256,
+                model_sha: model_sha256.into(),
+            });
+        }
+        let k = head.labels.len();
+        let consistent = head.version == VERSION
+            && k >= 2
+            && head.dims == dims
+            && head.centre.len() == dims
+            && head.weights.len() == k
+            && head.weights.iter().all(|w| w.len() == dims)
+            && head.bias.len() == k
+            && head.thresholds.len() == k
+            && head.scale.is_finite();
+        if !consistent {
+            return Err(damaged(format!(
+                "inconsistent sizes or version (expected {dims}-dim embeddings)"
+            )));
+        }
+        Ok(head)
+    }
+}
+
+/// L2-normalises, centres and scales an embedding.
+pub fn featurise(embedding: &[f32], centre: &[f32], scale: f32) -> Array1<f32> {
+    let n = crate::embed::l2_normalised(embedding);
+    Array1::from_iter(n.iter().zip(centre).map(|(v, c)| (v - c) * scale))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head() -> Head {
+        Head {
+            version: VERSION,
+            labels: vec!["cat".into(), "dog".into()],
+            model_sha256: "aa".into(),
+            dims: 2,
+            centre: vec![0.0, 0.0],
+            scale: 1.0,
+            weights: vec![vec![5.0, 0.0], vec![0.0, 5.0]],
+            bias: vec![0.0, 0.0],
+            thresholds: vec![0.9, 0.6],
+            trained_at: 0,
+            report: TrainReport::default(),
+        }
+    }
+
+    #[test]
+    fn predicts_with_threshold() {
+        let h = head();
+        let p = h.predict(&[3.0, 0.1]);
+        assert_eq!(p.index, 0);
+        assert!(!p.unsure && p.confidence > 0.9);
+        let p = h.predict(&[1.0, 0.8]); // cat wins, but not above 0.9
+        assert_eq!(p.index, 0);
+        assert!(p.unsure);
+        assert!((p.probs.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn save_load_round_trip_and_model_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("head.json");
+        head().save(&p).unwrap();
+        assert_eq!(Head::load(&p, "aa", 2).unwrap(), head());
+        let e = Head::load(&p, "bb", 2).unwrap_err();
+        assert!(matches!(e, HeadError::WrongModel { .. }), "{e}");
+        assert!(matches!(
+            Head::load(&p, "aa", 3),
+            Err(HeadError::Damaged { .. })
+        ));
+        assert!(matches!(
+            Head::load(&dir.path().join("none.json"), "aa", 2),
+            Err(HeadError::Missing(_))
+        ));
+        std::fs::write(&p, b"{\"labels\": [").unwrap();
+        let e = Head::load(&p, "aa", 2).unwrap_err();
+        assert!(e.to_string().contains("head.json"), "{e}");
+    }
+}

@@ -1,0 +1,19 @@
+//! teachcam: a teachable on-device image classifier for the Raspberry Pi.
+//!
+//! Data flows camera → embed → store/head → decide → LEDs:
+//! - [`embed`] turns an image into an embedding with a quantised ONNX backbone run by tract;
+//! - [`store`] keeps labelled examples (image + cached embedding) on disk, written atomically;
+//! - [`head`] is the small softmax classifier trained on the device;
+//! - [`metrics`] and [`train`] produce the honest held-out report;
+//! - [`config`] is the one TOML file that configures all of it;
+//! - [`cli`] is the command-line surface.
+
+pub mod cli;
+pub mod config;
+pub mod embed;
+pub mod fsutil;
+pub mod head;
+pub mod imageio;
+pub mod metrics;
+pub mod store;
+pub mod train;

@@ -1,0 +1,37 @@
+//! `index.json`: the record of every example (label, files, content hash, where it came from).
+//!
+//! The example files are the truth; the index adds what the files do not hold (origin, time,
+//! content hash for duplicate detection) and is reconciled with a folder scan on open.
+
+use serde::{Deserialize, Serialize};
+
+/// Current index format version.
+pub const VERSION: u32 = 1;
+
+/// One stored example as recorded in the index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Unique id; also the file stem of the example's files. Ids sort in capture order.
+    pub id: String,
+    /// The label it is an example of.
+    pub label: String,
+    /// Image file name inside `examples/<label>/`.
+    pub image: String,
+    /// Hex sha256 of the image bytes (to skip duplicates on import).
+    pub sha256: String,
+    /// Where it came from: the imported file's path, or `camera`.
+    #[serde(default)]
+    pub source: String,
+    /// Seconds since the Unix epoch when it was added.
+    #[serde(default)]
+    pub added: u64,
+}
+
+/// The whole index file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Index {
+    /// Format version.
+    pub version: u32,
+    /// All examples, in id order.
+    pub examples: Vec<Entry>,
+}

@@ -1,0 +1,122 @@
+use super::*;
+use crate::embed::{Embedding, ZeroShot};
+use crate::store::index::Entry;
+use rand::Rng;
+
+/// `n` examples of `label` around the axis `axis` in 16 dims; zero-shot says cat for even ids.
+fn examples(label: &str, axis: usize, n: usize, rng: &mut impl Rng) -> Vec<Example> {
+    (0..n)
+        .map(|i| {
+            let mut v: Vec<f32> = (0..16).map(|_| rng.random_range(0.0..0.6)).collect();
+            v[axis] += 2.0;
+            let zero_shot = Some(if i % 2 == 0 {
+                ZeroShot { dog: 0.1, cat: 0.8 }
+            } else {
+                ZeroShot { dog: 0.7, cat: 0.2 }
+            });
+            Example {
+                entry: Entry {
+                    id: format!("{label}-{i:04}"),
+                    label: label.into(),
+                    image: String::new(),
+                    sha256: String::new(),
+                    source: String::new(),
+                    added: 0,
+                },
+                embedding: Embedding {
+                    vector: v.clone(),
+                    mirrored: Some(v),
+                    zero_shot,
+                },
+            }
+        })
+        .collect()
+}
+
+fn dataset(n: usize) -> Vec<Example> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let mut all = examples("cat", 0, n, &mut rng);
+    all.extend(examples("dog", 1, n, &mut rng));
+    all
+}
+
+#[test]
+fn separable_examples_train_to_perfect_holdout() {
+    let head = train(&dataset(25), "sha", 16, &HeadConfig::default()).unwrap();
+    let r = &head.report;
+    assert_eq!(r.labels, ["cat", "dog"]);
+    assert_eq!(
+        (r.n_train, r.n_holdout),
+        (40, 10),
+        "5 of 25 per label held out"
+    );
+    let m = r.holdout.as_ref().unwrap();
+    assert_eq!(m.accuracy, 1.0);
+    assert_eq!(m.confusion, vec![vec![5, 0], vec![0, 5]]);
+    assert!(r.mirrored);
+    // The zero-shot stand-in is right for half the images at most: the baseline is reported and worse.
+    let b = r.baseline.as_ref().unwrap();
+    assert!(b.accuracy < 1.0);
+    assert_eq!(b.metrics.n, 10);
+    assert!(
+        head.thresholds.iter().all(|t| (0.5..=1.0).contains(t)),
+        "{:?}",
+        head.thresholds
+    );
+}
+
+#[test]
+fn training_is_deterministic_for_a_seed_and_split_depends_on_it() {
+    let data = dataset(20);
+    let strip = |mut h: Head| {
+        h.trained_at = 0;
+        h.report.train_ms = 0.0;
+        h
+    };
+    let a = strip(train(&data, "sha", 16, &HeadConfig::default()).unwrap());
+    let b = strip(train(&data, "sha", 16, &HeadConfig::default()).unwrap());
+    assert_eq!(a, b);
+    let mut reversed = data.clone();
+    reversed.reverse();
+    assert_eq!(
+        a,
+        strip(train(&reversed, "sha", 16, &HeadConfig::default()).unwrap()),
+        "input order does not matter"
+    );
+}
+
+#[test]
+fn few_examples_train_without_holdout_and_say_why() {
+    let head = train(&dataset(3), "sha", 16, &HeadConfig::default()).unwrap();
+    assert!(head.report.holdout.is_none());
+    assert!(head.report.note.as_ref().unwrap().contains("at least 5"));
+    assert_eq!(head.thresholds, vec![0.6, 0.6]);
+    assert_eq!(head.predict(&dataset(3)[0].embedding.vector).index, 0);
+}
+
+#[test]
+fn one_label_is_an_error() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let e = train(
+        &examples("cat", 0, 5, &mut rng),
+        "sha",
+        16,
+        &HeadConfig::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("at least 2 labels") && e.to_string().contains("cat"),
+        "{e}"
+    );
+    assert!(train(&[], "sha", 16, &HeadConfig::default()).is_err());
+}
+
+#[test]
+fn no_baseline_for_other_labels() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let mut data = examples("apple", 0, 10, &mut rng);
+    data.extend(examples("pear", 1, 10, &mut rng));
+    let head = train(&data, "sha", 16, &HeadConfig::default()).unwrap();
+    assert!(head.report.baseline.is_none());
+    assert!(head.report.holdout.is_some());
+}
