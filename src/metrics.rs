@@ -73,14 +73,13 @@ pub fn evaluate(labels: &[String], truth: &[usize], predicted: &[usize]) -> Metr
 }
 
 /// The confidence threshold for `label` with the best F1, where an item counts as predicted
-/// `label` when it is the top label with `confidence >= threshold`. Candidates are the
-/// confidences seen; ties go to the lowest threshold. `None` when `label` is never top.
-pub fn best_f1_threshold(
-    label: usize,
-    truth: &[usize],
-    top: &[usize],
-    confidence: &[f32],
-) -> Option<f32> {
+/// `label` when it is the top label with `confidence >= threshold`.
+///
+/// Any threshold between the confidence that gives the best F1 (ties: the lowest) and the next
+/// lower confidence seen (or `floor`, the lowest possible top confidence, `1/labels`) gives
+/// the same F1; the midpoint of that gap is returned, leaving a margin on both sides.
+/// `None` when `label` is never the top label.
+pub fn best_f1_threshold(label: usize, truth: &[usize], top: &[usize], confidence: &[f32], floor: f32) -> Option<f32> {
     let positives = truth.iter().filter(|&&t| t == label).count();
     let mut candidates: Vec<(f32, bool)> = top
         .iter()
@@ -92,7 +91,7 @@ pub fn best_f1_threshold(
     // Highest confidence first: lowering the threshold past each candidate adds it.
     candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
     let (mut tp, mut fp) = (0usize, 0usize);
-    let mut best: Option<(f32, f32)> = None; // (f1, threshold)
+    let mut best: Option<(f32, f32, f32)> = None; // (f1, threshold, next lower confidence)
     let mut i = 0;
     while i < candidates.len() {
         let c = candidates[i].0;
@@ -105,11 +104,12 @@ pub fn best_f1_threshold(
             i += 1;
         }
         let f1 = 2.0 * tp as f32 / (2 * tp + fp + (positives - tp)) as f32;
-        if best.is_none_or(|(b, _)| f1 >= b) {
-            best = Some((f1, c));
+        let below = candidates.get(i).map_or(floor, |n| n.0.max(floor));
+        if best.is_none_or(|(b, _, _)| f1 >= b) {
+            best = Some((f1, c, below));
         }
     }
-    best.map(|(_, t)| t)
+    best.map(|(_, t, below)| (t + below) / 2.0)
 }
 
 #[cfg(test)]
@@ -161,10 +161,12 @@ mod tests {
         let truth = [0, 0, 0, 1, 1, 1];
         let top = [0, 0, 0, 0, 0, 1];
         let conf = [0.99, 0.95, 0.9, 0.7, 0.6, 0.8];
-        // Threshold 0.9 keeps the three true cats and drops both dogs: F1 = 1.
-        assert_eq!(best_f1_threshold(0, &truth, &top, &conf), Some(0.9));
-        assert_eq!(best_f1_threshold(1, &truth, &top, &conf), Some(0.8));
-        assert_eq!(best_f1_threshold(2, &truth, &top, &conf), None);
+        // Any threshold in (0.7, 0.9] keeps the three true cats and drops both dogs (F1 = 1).
+        let close = |a: Option<f32>, b: f32| a.is_some_and(|a| (a - b).abs() < 1e-6);
+        assert!(close(best_f1_threshold(0, &truth, &top, &conf, 0.5), 0.8));
+        // The one dog prediction is right: anything down to the floor works.
+        assert!(close(best_f1_threshold(1, &truth, &top, &conf, 0.5), 0.65));
+        assert_eq!(best_f1_threshold(2, &truth, &top, &conf, 0.5), None);
     }
 
     #[test]
@@ -172,7 +174,8 @@ mod tests {
         let truth = [0, 0];
         let top = [0, 0];
         let conf = [0.9, 0.7];
-        // Only at 0.7 are both cats recalled.
-        assert_eq!(best_f1_threshold(0, &truth, &top, &conf), Some(0.7));
+        // Only at 0.7 or lower are both cats recalled; the floor bounds the gap below.
+        assert!((best_f1_threshold(0, &truth, &top, &conf, 0.5).unwrap() - 0.6).abs() < 1e-6);
+        assert_eq!(best_f1_threshold(0, &truth, &top, &conf, 0.7), Some(0.7));
     }
 }

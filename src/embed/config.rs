@@ -41,7 +41,7 @@ impl Default for ModelConfig {
             embedding_output: "embedding".into(),
             logits_output: "logits".into(),
             crop: Crop::Center,
-            mirror_augment: true,
+            mirror_augment: false,
             threads: 1,
         }
     }

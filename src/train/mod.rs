@@ -38,7 +38,7 @@ pub struct HeadConfig {
 impl Default for HeadConfig {
     fn default() -> Self {
         Self {
-            l2: 1e-3,
+            l2: 1e-2,
             max_iters: 300,
             seed: 42,
             holdout: 0.2,
@@ -164,7 +164,7 @@ pub fn train(
         let top: Vec<usize> = preds.iter().map(|p| p.index).collect();
         let conf: Vec<f32> = preds.iter().map(|p| p.confidence).collect();
         for (k, t) in thresholds.iter_mut().enumerate() {
-            if let Some(best) = best_f1_threshold(k, &truth, &top, &conf) {
+            if let Some(best) = best_f1_threshold(k, &truth, &top, &conf, 1.0 / labels.len() as f32) {
                 *t = best;
             }
         }

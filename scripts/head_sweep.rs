@@ -1,0 +1,63 @@
+//! Measures the head's few-shot accuracy over many disjoint training subsets, for a grid of
+//! L2 penalties, with and without the mirrored-view augmentation.
+//!
+//! Prepare two stores with mirrored views cached (`model.mirror_augment = true`):
+//! ```text
+//! printf '[model]\nmirror_augment = true\n' > /tmp/mirror.toml
+//! for l in cat dog; do
+//!   teachcam --config /tmp/mirror.toml --data /tmp/sweep-train import --label $l ../shared/data/catsdogs/train/$l
+//!   teachcam --config /tmp/mirror.toml --data /tmp/sweep-test  import --label $l ../shared/data/catsdogs/test/$l
+//! done
+//! cargo run --release --example head_sweep -- /tmp/sweep-train /tmp/sweep-test 20
+//! ```
+//! Training subset `s` holds the photos numbered `[s·shots, (s+1)·shots)` of each label (the
+//! number is read from the imported file name, `cat.N.jpg`); every head is scored on the
+//! whole test store.
+
+use teachcam::embed::tract_backend::file_sha256;
+use teachcam::store::{Example, Store};
+use teachcam::train::{train, HeadConfig};
+
+/// The photo number of an imported `label.N.jpg`.
+fn photo_number(e: &Example) -> usize {
+    let file = e.entry.source.rsplit('/').next().unwrap_or_default();
+    file.split('.').nth(1).and_then(|n| n.parse().ok()).expect("imported from label.N.jpg")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, train_dir, test_dir, rest @ ..] = args.as_slice() else {
+        eprintln!("usage: head_sweep TRAIN_STORE TEST_STORE [SHOTS]");
+        std::process::exit(2);
+    };
+    let shots: usize = rest.first().map(|s| s.parse().expect("SHOTS is a number")).unwrap_or(20);
+    let sha = file_sha256("models/efficientnet-lite0-int8.onnx".as_ref()).expect("run from the repository root");
+    let all = Store::open(train_dir.as_ref()).expect("train store").load(&sha).examples;
+    let test = Store::open(test_dir.as_ref()).expect("test store").load(&sha).examples;
+    let largest = all.iter().map(photo_number).max().unwrap_or(0) + 1;
+    let subsets = (largest / shots).min(10);
+    println!("{shots} shots per label, {subsets} disjoint subsets, {} test images", test.len());
+    for l2 in [1e-3f32, 1e-2, 3e-2, 1e-1] {
+        for use_mirrored in [false, true] {
+            let cfg = HeadConfig { l2, use_mirrored, ..Default::default() };
+            let accs: Vec<f64> = (0..subsets)
+                .map(|s| {
+                    let range = s * shots..(s + 1) * shots;
+                    let sub: Vec<Example> = all.iter().filter(|e| range.contains(&photo_number(e))).cloned().collect();
+                    let head = train(&sub, &sha, 1280, &cfg).expect("two labels");
+                    let correct =
+                        test.iter().filter(|e| head.labels[head.predict(&e.embedding.vector).index] == e.entry.label).count();
+                    correct as f64 / test.len() as f64
+                })
+                .collect();
+            let mean = accs.iter().sum::<f64>() / accs.len() as f64;
+            let min = accs.iter().copied().fold(1.0, f64::min);
+            println!(
+                "l2 {l2:<5} mirrored {use_mirrored:<5}  mean {:.2}%  worst {:.2}%  subset 0 {:.2}%",
+                mean * 100.0,
+                min * 100.0,
+                accs[0] * 100.0
+            );
+        }
+    }
+}
