@@ -3,6 +3,7 @@
 //! Unknown keys are errors, and every error names the file, and for syntax or type errors the
 //! line and key, so a typo never silently falls back to a default.
 
+use crate::decide::LiveConfig;
 use crate::embed::ModelConfig;
 use crate::store::validate_label;
 use crate::train::HeadConfig;
@@ -52,6 +53,8 @@ pub struct Config {
     pub model: ModelConfig,
     /// Head training.
     pub head: HeadConfig,
+    /// Live detection: smoothing, thresholds, hysteresis.
+    pub live: LiveConfig,
 }
 
 impl Default for Config {
@@ -61,6 +64,7 @@ impl Default for Config {
             labels: vec!["cat".into(), "dog".into()],
             model: ModelConfig::default(),
             head: HeadConfig::default(),
+            live: LiveConfig::default(),
         }
     }
 }
@@ -135,6 +139,21 @@ impl Config {
         }
         if h.max_iters == 0 {
             return invalid("head.max_iters", "must be at least 1".into());
+        }
+        let l = &self.live;
+        if !(1..=100).contains(&l.window) {
+            return invalid("live.window", "must be 1 to 100 frames".into());
+        }
+        if !(0.0..0.5).contains(&l.hysteresis) {
+            return invalid("live.hysteresis", "must be between 0 and 0.5".into());
+        }
+        for (label, t) in &l.thresholds {
+            if !(0.0..=1.0).contains(t) {
+                return invalid(
+                    &format!("live.thresholds.{label}"),
+                    "must be between 0 and 1".into(),
+                );
+            }
         }
         Ok(())
     }

@@ -5,11 +5,13 @@
 //! - [`store`] keeps labelled examples (image + cached embedding) on disk, written atomically;
 //! - [`head`] is the small softmax classifier trained on the device;
 //! - [`metrics`] and [`train`] produce the honest held-out report;
+//! - [`decide`] turns per-frame probabilities into which LED is lit;
 //! - [`config`] is the one TOML file that configures all of it;
 //! - [`cli`] is the command-line surface.
 
 pub mod cli;
 pub mod config;
+pub mod decide;
 pub mod embed;
 pub mod fsutil;
 pub mod head;

@@ -79,7 +79,13 @@ pub fn evaluate(labels: &[String], truth: &[usize], predicted: &[usize]) -> Metr
 /// lower confidence seen (or `floor`, the lowest possible top confidence, `1/labels`) gives
 /// the same F1; the midpoint of that gap is returned, leaving a margin on both sides.
 /// `None` when `label` is never the top label.
-pub fn best_f1_threshold(label: usize, truth: &[usize], top: &[usize], confidence: &[f32], floor: f32) -> Option<f32> {
+pub fn best_f1_threshold(
+    label: usize,
+    truth: &[usize],
+    top: &[usize],
+    confidence: &[f32],
+    floor: f32,
+) -> Option<f32> {
     let positives = truth.iter().filter(|&&t| t == label).count();
     let mut candidates: Vec<(f32, bool)> = top
         .iter()

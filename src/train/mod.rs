@@ -164,7 +164,8 @@ pub fn train(
         let top: Vec<usize> = preds.iter().map(|p| p.index).collect();
         let conf: Vec<f32> = preds.iter().map(|p| p.confidence).collect();
         for (k, t) in thresholds.iter_mut().enumerate() {
-            if let Some(best) = best_f1_threshold(k, &truth, &top, &conf, 1.0 / labels.len() as f32) {
+            if let Some(best) = best_f1_threshold(k, &truth, &top, &conf, 1.0 / labels.len() as f32)
+            {
                 *t = best;
             }
         }
