@@ -26,7 +26,11 @@ struct Scripted {
 }
 
 impl Scripted {
-    fn new(frames: u64, delay: Duration, then: Then) -> (Box<Self>, Arc<AtomicU64>, Arc<AtomicBool>) {
+    fn new(
+        frames: u64,
+        delay: Duration,
+        then: Then,
+    ) -> (Box<Self>, Arc<AtomicU64>, Arc<AtomicBool>) {
         let produced = Arc::new(AtomicU64::new(0));
         let dropped = Arc::new(AtomicBool::new(false));
         let src = Box::new(Scripted {
@@ -123,10 +127,13 @@ fn source_error_is_delivered_after_pending_frames() {
     let capture = spawn_capture(src, SlotMode::Lockstep);
     assert_eq!(capture.next(WAIT).unwrap().unwrap().seq, 0);
     assert_eq!(capture.next(WAIT).unwrap().unwrap().seq, 1);
-    let err = capture.next(WAIT).err().expect("error expected");
+    let err = capture.next(WAIT).expect_err("error expected");
     assert!(err.to_string().contains("scripted failure"), "{err}");
     assert!(capture.next(WAIT).unwrap().is_none());
-    assert!(dropped.load(Ordering::SeqCst), "source released after the error");
+    assert!(
+        dropped.load(Ordering::SeqCst),
+        "source released after the error"
+    );
 }
 
 #[test]
@@ -172,6 +179,9 @@ fn stop_does_not_hang_on_a_blocked_source() {
     capture.stop();
     let took = start.elapsed();
     assert!(took < Duration::from_secs(4), "{took:?}");
-    assert!(!dropped.load(Ordering::SeqCst), "still blocked in the source");
+    assert!(
+        !dropped.load(Ordering::SeqCst),
+        "still blocked in the source"
+    );
     assert!(capture.next(WAIT).unwrap().is_none());
 }

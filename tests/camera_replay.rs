@@ -58,7 +58,7 @@ fn replays_in_name_order_skipping_corrupt_and_other_files() {
     write_png(&d.join("sub").join("x.png"), 50);
 
     let mut src = replay("", &d).unwrap();
-    assert!(src.describe().contains("3 images"), "{}", src.describe());
+    assert!(src.describe().contains("4 images"), "{}", src.describe());
     let frames = drain(src.as_mut());
     assert_eq!(frames.len(), 3);
     assert_eq!(frames[0], (0, "frames/a.PNG".into(), [10, 0, 245]));
@@ -145,7 +145,7 @@ fn all_corrupt_looping_replay_errors_instead_of_spinning() {
     fs::write(dir.path().join("1.jpg"), b"junk").unwrap();
     fs::write(dir.path().join("2.png"), b"junk").unwrap();
     let mut src = replay("looping = true", dir.path()).unwrap();
-    let err = src.next_frame().err().expect("must fail");
+    let err = src.next_frame().expect_err("must fail");
     assert!(
         matches!(err, CameraError::ReplayAllCorrupt { count: 2, .. }),
         "{err}"

@@ -99,7 +99,7 @@ fn command_that_keeps_failing_reports_its_stderr() {
         "echo 'ERROR: *** no cameras available ***' >&2\nexit 255",
     );
     let mut src = camera::open(&SourceConfig::Rpicam(cfg(&cmd))).unwrap();
-    let err = src.next_frame().err().expect("must fail");
+    let err = src.next_frame().expect_err("must fail");
     match &err {
         CameraError::CommandFailed {
             attempts, status, ..
@@ -119,7 +119,7 @@ fn yuv420_frames_with_padded_rows() {
     let dir = tempfile::tempdir().unwrap();
     // 66x4 frames: rows padded to a 128-byte stride, chroma rows to 64.
     let (w, h, stride) = (66usize, 4usize, 128usize);
-    let mut frame = |y: u8, u: u8, v: u8| {
+    let frame = |y: u8, u: u8, v: u8| {
         let mut f = Vec::new();
         for _ in 0..h {
             f.extend(std::iter::repeat_n(y, w));
@@ -165,10 +165,7 @@ fn capture_thread_over_a_live_pipe_keeps_the_latest_frame() {
     let cmd = script(
         dir.path(),
         "endless",
-        &format!(
-            "while cat {:?}; do :; done",
-            data.display().to_string()
-        ),
+        &format!("while cat {:?}; do :; done", data.display().to_string()),
     );
     let src = camera::open(&SourceConfig::Rpicam(cfg(&cmd))).unwrap();
     let capture = camera::spawn_capture(src, SlotMode::Latest);

@@ -27,10 +27,9 @@ fn factory_builds_a_quiet_simulated_panel() {
 
 #[test]
 fn factory_reports_config_errors_for_gpio() {
-    let cfg: Config = toml::from_str(
-        "[panel]\nkind = \"gpio\"\n[[panel.button]]\npin = 17\naction = \"cow\"\n",
-    )
-    .unwrap();
+    let cfg: Config =
+        toml::from_str("[panel]\nkind = \"gpio\"\n[[panel.button]]\npin = 17\naction = \"cow\"\n")
+            .unwrap();
     let err = panel::open(&cfg.panel, &["cat".to_string()])
         .err()
         .expect("unknown label");

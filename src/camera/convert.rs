@@ -31,7 +31,7 @@ pub fn yuyv_to_rgb(
     height: u32,
     stride: usize,
 ) -> Result<RgbImage, CameraError> {
-    if width % 2 != 0 {
+    if !width.is_multiple_of(2) {
         return Err(CameraError::InvalidConfig(format!(
             "YUYV width must be even, got {width}"
         )));
@@ -75,12 +75,12 @@ pub fn i420_to_rgb(
     height: u32,
     stride: usize,
 ) -> Result<RgbImage, CameraError> {
-    if width % 2 != 0 || height % 2 != 0 {
+    if !width.is_multiple_of(2) || !height.is_multiple_of(2) {
         return Err(CameraError::InvalidConfig(format!(
             "I420 width and height must be even, got {width}x{height}"
         )));
     }
-    if stride < width as usize || stride % 2 != 0 {
+    if stride < width as usize || !stride.is_multiple_of(2) {
         return Err(CameraError::InvalidConfig(format!(
             "I420 stride {stride} must be even and at least the width {width}"
         )));
@@ -177,7 +177,8 @@ mod tests {
     fn yuyv_two_pixel_pairs_with_row_padding() {
         // 4x2 image; stride 10 (2 bytes padding per row, filled with junk).
         let data = [
-            81, 90, 235, 240, /* red, white */ 16, 128, 16, 128, /* black x2 */ 9, 9, //
+            81, 90, 235, 240, /* red, white */ 16, 128, 16, 128, /* black x2 */ 9,
+            9, //
             41, 240, 41, 110, /* blue x2 */ 126, 128, 126, 128, /* grey x2 */ 9, 9,
         ];
         let img = yuyv_to_rgb(&data, 4, 2, 10).unwrap();
@@ -236,7 +237,9 @@ mod tests {
     }
 
     fn sample_jpeg() -> (RgbImage, Vec<u8>) {
-        let img = RgbImage::from_fn(32, 16, |x, y| image::Rgb([(x * 8) as u8, (y * 16) as u8, 90]));
+        let img = RgbImage::from_fn(32, 16, |x, y| {
+            image::Rgb([(x * 8) as u8, (y * 16) as u8, 90])
+        });
         let mut bytes = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90)
             .encode_image(&img)
@@ -281,13 +284,19 @@ mod tests {
     #[test]
     fn huffman_marker_only_added_when_needed() {
         let (_, bytes) = sample_jpeg();
-        assert!(matches!(with_default_huffman_marker(&bytes), Cow::Borrowed(_)));
+        assert!(matches!(
+            with_default_huffman_marker(&bytes),
+            Cow::Borrowed(_)
+        ));
         let stripped = strip_dht(&bytes);
         let fixed = with_default_huffman_marker(&stripped);
         assert_eq!(&fixed[2..11], &AVI1_APP0);
         assert_eq!(fixed.len(), stripped.len() + AVI1_APP0.len());
         // Already marked: left alone.
-        assert!(matches!(with_default_huffman_marker(&fixed), Cow::Borrowed(_)));
+        assert!(matches!(
+            with_default_huffman_marker(&fixed),
+            Cow::Borrowed(_)
+        ));
         assert!(decode_jpeg(b"not a jpeg").is_err());
     }
 }

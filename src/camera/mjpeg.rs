@@ -354,7 +354,10 @@ mod tests {
         assert_eq!(frames.len(), 3);
         assert_eq!(frames.concat(), stream);
         for f in &frames {
-            assert_eq!(super::super::convert::decode_jpeg(f).unwrap().dimensions(), (24, 8));
+            assert_eq!(
+                super::super::convert::decode_jpeg(f).unwrap().dimensions(),
+                (24, 8)
+            );
         }
     }
 
@@ -381,7 +384,10 @@ mod tests {
         assert!(out.is_empty());
         assert_eq!(s.pending_bytes(), 0);
         // It recovers at the next frame.
-        assert_eq!(push(&mut s, &[&junk[..], &frame(2)].concat()), vec![frame(2)]);
+        assert_eq!(
+            push(&mut s, &[&junk[..], &frame(2)].concat()),
+            vec![frame(2)]
+        );
         // A complete frame over the limit is dropped too, keeping earlier frames.
         let big = [&frame(4)[..13], &[0x22; 1200][..], &frame(4)[13..]].concat();
         let mut out = Vec::new();

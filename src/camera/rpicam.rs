@@ -115,13 +115,13 @@ impl RpicamSource {
         }
         let stride = cfg.stride.unwrap_or(cfg.width.next_multiple_of(64)) as usize;
         if cfg.codec == RpicamCodec::Yuv420 {
-            if cfg.width % 2 != 0 || cfg.height % 2 != 0 {
+            if !cfg.width.is_multiple_of(2) || !cfg.height.is_multiple_of(2) {
                 return Err(CameraError::InvalidConfig(format!(
                     "rpicam yuv420 needs an even width and height, got {}x{}",
                     cfg.width, cfg.height
                 )));
             }
-            if stride < cfg.width as usize || stride % 2 != 0 {
+            if stride < cfg.width as usize || !stride.is_multiple_of(2) {
                 return Err(CameraError::InvalidConfig(format!(
                     "rpicam stride {stride} must be even and at least the width {}",
                     cfg.width
@@ -227,7 +227,10 @@ impl RpicamSource {
         let frames = running.frames;
         let (status, stderr_tail) = running.end();
         if let Some(n) = self.splitter.finish() {
-            warn!("{}: dropped a truncated frame of {n} bytes", self.cfg.command);
+            warn!(
+                "{}: dropped a truncated frame of {n} bytes",
+                self.cfg.command
+            );
         }
         self.pending.clear();
         self.raw.clear();

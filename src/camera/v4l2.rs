@@ -138,7 +138,6 @@ impl V4l2Source {
         info!("opened {}", source.describe());
         Ok(source)
     }
-
 }
 
 /// Decodes one driver buffer of the given format and geometry.
@@ -176,7 +175,13 @@ impl FrameSource for V4l2Source {
                 warn!("{}: driver flagged a corrupt frame", self.path.display());
                 continue;
             }
-            match decode(self.format, self.width, self.height, self.stride, &buf[..used]) {
+            match decode(
+                self.format,
+                self.width,
+                self.height,
+                self.stride,
+                &buf[..used],
+            ) {
                 Ok(image) => {
                     self.bad_frames = 0;
                     let frame = Frame {
@@ -276,7 +281,10 @@ mod tests {
         };
         let err = V4l2Source::open(&cfg).err().expect("must fail");
         let msg = err.to_string();
-        assert!(msg.contains("/dev/video-teachcam-missing not found"), "{msg}");
+        assert!(
+            msg.contains("/dev/video-teachcam-missing not found"),
+            "{msg}"
+        );
         assert!(msg.contains("kind = \"rpicam\""), "{msg}");
     }
 
@@ -288,7 +296,13 @@ mod tests {
         };
         let err = V4l2Source::open(&cfg).err().expect("must fail");
         assert!(
-            matches!(err, CameraError::Device { op: "query capabilities", .. }),
+            matches!(
+                err,
+                CameraError::Device {
+                    op: "query capabilities",
+                    ..
+                }
+            ),
             "{err}"
         );
         assert!(err.to_string().contains("/dev/null"), "{err}");
@@ -301,7 +315,10 @@ mod tests {
             io::Error::from(io::ErrorKind::PermissionDenied),
         );
         let msg = err.to_string();
-        assert!(msg.contains("/dev/video0") && msg.contains("group `video`"), "{msg}");
+        assert!(
+            msg.contains("/dev/video0") && msg.contains("group `video`"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -315,7 +315,10 @@ label = "dog"
         // In TOML, keys after `[[panel.led]]` belong to that LED: a panel
         // setting placed there is reported rather than silently ignored.
         let misplaced = format!("{EXAMPLE}status_led = 26\n");
-        let err = toml::from_str::<Root>(&misplaced).err().unwrap().to_string();
+        let err = toml::from_str::<Root>(&misplaced)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("status_led"), "{err}");
     }
 
@@ -359,6 +362,9 @@ label = "dog"
         // A label without an LED is allowed.
         let mut c = cfg.clone();
         c.leds.pop();
-        assert_eq!(c.resolve(&labels()).unwrap().label_leds, vec![Some(23), None]);
+        assert_eq!(
+            c.resolve(&labels()).unwrap().label_leds,
+            vec![Some(23), None]
+        );
     }
 }

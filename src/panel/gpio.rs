@@ -214,10 +214,12 @@ impl Leds for GpioLeds {
 
     fn off(&mut self) {
         let off = led_level(false, self.active_low);
-        for pin in self.labels.iter_mut().chain(std::iter::once(&mut self.status)) {
-            if let Some(pin) = pin {
-                pin.write(off);
-            }
+        let pins = self
+            .labels
+            .iter_mut()
+            .chain(std::iter::once(&mut self.status));
+        for pin in pins.flatten() {
+            pin.write(off);
         }
     }
 }
@@ -245,13 +247,18 @@ mod tests {
     fn rppal_errors_become_actionable_messages() {
         use rppal::gpio::Error as E;
         let msg = gpio_error(E::PermissionDenied("/dev/gpiomem".into())).to_string();
-        assert!(msg.contains("/dev/gpiomem") && msg.contains("group gpio"), "{msg}");
+        assert!(
+            msg.contains("/dev/gpiomem") && msg.contains("group gpio"),
+            "{msg}"
+        );
         let msg = gpio_error(E::UnknownModel).to_string();
         assert!(msg.contains("Raspberry Pi"), "{msg}");
         let e = E::Io(std::io::Error::from(std::io::ErrorKind::NotFound));
         assert!(matches!(gpio_error(e), PanelError::GpioMissing(_)));
         assert!(matches!(gpio_error(E::PinUsed(4)), PanelError::PinBusy(4)));
-        assert!(gpio_error(E::PinNotAvailable(40)).to_string().contains("40"));
+        assert!(gpio_error(E::PinNotAvailable(40))
+            .to_string()
+            .contains("40"));
     }
 
     #[test]

@@ -128,14 +128,14 @@ pub(crate) fn check_led_count(state: &LedState, n_labels: usize) -> Result<(), P
     }
 }
 
+/// The buttons and LEDs of one panel.
+pub type Panel = (Box<dyn Buttons>, Box<dyn Leds>);
+
 /// Opens the panel described by `cfg` for the given label names.
 ///
 /// The simulated kind returned here has no handle to drive it (nothing is
 /// ever pressed); use [`SimulatedPanel::new`] to script presses.
-pub fn open(
-    cfg: &PanelConfig,
-    labels: &[String],
-) -> Result<(Box<dyn Buttons>, Box<dyn Leds>), PanelError> {
+pub fn open(cfg: &PanelConfig, labels: &[String]) -> Result<Panel, PanelError> {
     Ok(match cfg {
         PanelConfig::Gpio(c) => {
             let (buttons, leds) = gpio::open(c, labels)?;

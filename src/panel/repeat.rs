@@ -216,7 +216,9 @@ mod tests {
         assert_eq!(r.on_event(&press(1), at(50)), vec![1]);
         // A repeated press event while held does not restart the burst.
         assert!(r.on_event(&press(0), at(60)).is_empty());
-        assert!(r.on_event(&ButtonEvent::press(Control::Train), at(60)).is_empty());
+        assert!(r
+            .on_event(&ButtonEvent::press(Control::Train), at(60))
+            .is_empty());
         assert_eq!(r.due(at(100)), vec![0]);
         assert_eq!(r.due(at(150)), vec![1]);
         assert_eq!(r.held(), vec![0, 1]);

@@ -249,11 +249,7 @@ mod tests {
         drop(leds);
         assert_eq!(
             handle.led_history(),
-            vec![
-                LedState::only(2, 0),
-                LedState::only(2, 1),
-                LedState::off(2)
-            ]
+            vec![LedState::only(2, 0), LedState::only(2, 1), LedState::off(2)]
         );
         assert_eq!(handle.led_writes(), 4);
     }
