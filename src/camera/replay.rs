@@ -10,6 +10,9 @@ use log::warn;
 
 use super::{CameraError, Frame, FrameSource, ReplayConfig};
 
+/// Deepest folder nesting followed when recursing (guards symlink loops).
+const MAX_DEPTH: usize = 32;
+
 /// Image file extensions that are replayed (compared case-insensitively).
 pub const IMAGE_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
 
@@ -146,7 +149,12 @@ pub fn list_images(dir: &Path, recurse: bool) -> Result<Vec<PathBuf>, CameraErro
     }
     let mut files = Vec::new();
     let mut has_subdirs = false;
-    collect(dir, recurse, &mut files, &mut has_subdirs)?;
+    collect(
+        dir,
+        recurse.then_some(MAX_DEPTH),
+        &mut files,
+        &mut has_subdirs,
+    )?;
     if files.is_empty() {
         let hint = if has_subdirs && !recurse {
             " (it has sub-folders: set recurse = true to include them)".to_string()
@@ -161,9 +169,11 @@ pub fn list_images(dir: &Path, recurse: bool) -> Result<Vec<PathBuf>, CameraErro
     Ok(files)
 }
 
+/// Appends the images of `dir`; `depth`: sub-folder levels still to enter
+/// (`None`: do not recurse).
 fn collect(
     dir: &Path,
-    recurse: bool,
+    depth: Option<usize>,
     files: &mut Vec<PathBuf>,
     has_subdirs: &mut bool,
 ) -> Result<(), CameraError> {
@@ -187,8 +197,10 @@ fn collect(
                 continue;
             }
             *has_subdirs = true;
-            if recurse {
-                collect(&path, recurse, files, has_subdirs)?;
+            match depth {
+                Some(0) => warn!("replay: not entering {}: too deep", path.display()),
+                Some(d) => collect(&path, Some(d - 1), files, has_subdirs)?,
+                None => {}
             }
         } else if is_image(&path) {
             files.push(path);

@@ -32,6 +32,8 @@ const STDERR_LINES: usize = 20;
 const BACKOFF_START: Duration = Duration::from_millis(200);
 /// Longest restart delay.
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// 10 ms steps to wait for the child to exit by itself before killing it.
+const EXIT_WAIT_STEPS: u32 = 30;
 /// Undecodable MJPEG frames in a row before giving up.
 const MAX_BAD_FRAMES: u32 = 30;
 
@@ -55,9 +57,18 @@ impl Running {
             stderr_thread,
             ..
         } = self;
-        // Close our end first so a writer blocked on the pipe gets EPIPE.
+        // Close our end first: rpicam-vid then fails its next write and
+        // exits on its own; kill it only if it does not within a moment.
         drop(stdout);
-        let status = match child.try_wait() {
+        let mut exited = child.try_wait();
+        for _ in 0..EXIT_WAIT_STEPS {
+            if !matches!(exited, Ok(None)) {
+                break;
+            }
+            thread::sleep(Duration::from_millis(10));
+            exited = child.try_wait();
+        }
+        let status = match exited {
             Ok(Some(status)) => status.to_string(),
             _ => {
                 let _ = child.kill();
