@@ -21,10 +21,7 @@ use teachcam::train::{train, HeadConfig};
 /// The photo number of an imported `label.N.jpg`.
 fn photo_number(e: &Example) -> usize {
     let file = e.entry.source.rsplit('/').next().unwrap_or_default();
-    file.split('.')
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .expect("imported from label.N.jpg")
+    file.split('.').nth(1).and_then(|n| n.parse().ok()).expect("imported from label.N.jpg")
 }
 
 fn main() {
@@ -33,47 +30,24 @@ fn main() {
         eprintln!("usage: head_sweep TRAIN_STORE TEST_STORE [SHOTS]");
         std::process::exit(2);
     };
-    let shots: usize = rest
-        .first()
-        .map(|s| s.parse().expect("SHOTS is a number"))
-        .unwrap_or(20);
-    let sha = file_sha256("models/efficientnet-lite0-int8.onnx".as_ref())
-        .expect("run from the repository root");
-    let all = Store::open(train_dir.as_ref())
-        .expect("train store")
-        .load(&sha)
-        .examples;
-    let test = Store::open(test_dir.as_ref())
-        .expect("test store")
-        .load(&sha)
-        .examples;
+    let shots: usize = rest.first().map(|s| s.parse().expect("SHOTS is a number")).unwrap_or(20);
+    let sha = file_sha256("models/efficientnet-lite0-int8.onnx".as_ref()).expect("run from the repository root");
+    let all = Store::open(train_dir.as_ref()).expect("train store").load(&sha).examples;
+    let test = Store::open(test_dir.as_ref()).expect("test store").load(&sha).examples;
     let largest = all.iter().map(photo_number).max().unwrap_or(0) + 1;
     let subsets = (largest / shots).min(10);
-    println!(
-        "{shots} shots per label, {subsets} disjoint subsets, {} test images",
-        test.len()
-    );
+    println!("{shots} shots per label, {subsets} disjoint subsets, {} test images", test.len());
     for l2 in [1e-3f32, 1e-2, 3e-2, 1e-1] {
         for use_mirrored in [false, true] {
-            let cfg = HeadConfig {
-                l2,
-                use_mirrored,
-                ..Default::default()
-            };
+            let cfg = HeadConfig { l2, use_mirrored, ..Default::default() };
             let accs: Vec<f64> = (0..subsets)
                 .map(|s| {
                     let range = s * shots..(s + 1) * shots;
-                    let sub: Vec<Example> = all
-                        .iter()
-                        .filter(|e| range.contains(&photo_number(e)))
-                        .cloned()
-                        .collect();
+                    let sub: Vec<Example> = all.iter().filter(|e| range.contains(&photo_number(e))).cloned().collect();
                     let head = train(&sub, &sha, 1280, &cfg).expect("two labels");
                     let correct = test
                         .iter()
-                        .filter(|e| {
-                            head.labels[head.predict(&e.embedding.vector).index] == e.entry.label
-                        })
+                        .filter(|e| head.labels[head.predict(&e.embedding.vector).index] == e.entry.label)
                         .count();
                     correct as f64 / test.len() as f64
                 })

@@ -48,28 +48,12 @@ pub fn evaluate(labels: &[String], truth: &[usize], predicted: &[usize]) -> Metr
             let support: usize = confusion[c].iter().sum();
             let predicted: usize = confusion.iter().map(|row| row[c]).sum();
             let (precision, recall) = (ratio(tp, predicted), ratio(tp, support));
-            let f1 = if precision + recall > 0.0 {
-                2.0 * precision * recall / (precision + recall)
-            } else {
-                0.0
-            };
-            LabelMetrics {
-                label: labels[c].clone(),
-                precision,
-                recall,
-                f1,
-                support,
-                predicted,
-            }
+            let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+            LabelMetrics { label: labels[c].clone(), precision, recall, f1, support, predicted }
         })
         .collect();
     let correct: usize = (0..k).map(|c| confusion[c][c]).sum();
-    Metrics {
-        n: truth.len(),
-        accuracy: ratio(correct, truth.len()),
-        per_label,
-        confusion,
-    }
+    Metrics { n: truth.len(), accuracy: ratio(correct, truth.len()), per_label, confusion }
 }
 
 /// The confidence threshold for `label` with the best F1, where an item counts as predicted
@@ -79,13 +63,7 @@ pub fn evaluate(labels: &[String], truth: &[usize], predicted: &[usize]) -> Metr
 /// lower confidence seen (or `floor`, the lowest possible top confidence, `1/labels`) gives
 /// the same F1; the midpoint of that gap is returned, leaving a margin on both sides.
 /// `None` when `label` is never the top label.
-pub fn best_f1_threshold(
-    label: usize,
-    truth: &[usize],
-    top: &[usize],
-    confidence: &[f32],
-    floor: f32,
-) -> Option<f32> {
+pub fn best_f1_threshold(label: usize, truth: &[usize], top: &[usize], confidence: &[f32], floor: f32) -> Option<f32> {
     let positives = truth.iter().filter(|&&t| t == label).count();
     let mut candidates: Vec<(f32, bool)> = top
         .iter()
@@ -123,10 +101,7 @@ mod tests {
     use super::*;
 
     fn labels(n: usize) -> Vec<String> {
-        ["cat", "dog", "none"][..n]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        ["cat", "dog", "none"][..n].iter().map(|s| s.to_string()).collect()
     }
 
     #[test]

@@ -26,20 +26,11 @@ struct Scripted {
 }
 
 impl Scripted {
-    fn new(
-        frames: u64,
-        delay: Duration,
-        then: Then,
-    ) -> (Box<Self>, Arc<AtomicU64>, Arc<AtomicBool>) {
+    fn new(frames: u64, delay: Duration, then: Then) -> (Box<Self>, Arc<AtomicU64>, Arc<AtomicBool>) {
         let produced = Arc::new(AtomicU64::new(0));
         let dropped = Arc::new(AtomicBool::new(false));
-        let src = Box::new(Scripted {
-            frames,
-            delay,
-            then,
-            produced: Arc::clone(&produced),
-            dropped: Arc::clone(&dropped),
-        });
+        let src =
+            Box::new(Scripted { frames, delay, then, produced: Arc::clone(&produced), dropped: Arc::clone(&dropped) });
         (src, produced, dropped)
     }
 }
@@ -60,11 +51,7 @@ impl FrameSource for Scripted {
         }
         thread::sleep(self.delay);
         self.produced.store(seq + 1, Ordering::SeqCst);
-        Ok(Some(Frame {
-            image: RgbImage::new(2, 2),
-            seq,
-            source: None,
-        }))
+        Ok(Some(Frame { image: RgbImage::new(2, 2), seq, source: None }))
     }
 
     fn describe(&self) -> String {
@@ -130,20 +117,14 @@ fn source_error_is_delivered_after_pending_frames() {
     let err = capture.next(WAIT).expect_err("error expected");
     assert!(err.to_string().contains("scripted failure"), "{err}");
     assert!(capture.next(WAIT).unwrap().is_none());
-    assert!(
-        dropped.load(Ordering::SeqCst),
-        "source released after the error"
-    );
+    assert!(dropped.load(Ordering::SeqCst), "source released after the error");
 }
 
 #[test]
 fn panicking_source_is_reported() {
     let (src, _, _) = Scripted::new(0, Duration::ZERO, Then::Panic);
     let capture = spawn_capture(src, SlotMode::Latest);
-    assert!(matches!(
-        capture.next(WAIT),
-        Err(CameraError::CaptureThreadDied)
-    ));
+    assert!(matches!(capture.next(WAIT), Err(CameraError::CaptureThreadDied)));
 }
 
 #[test]
@@ -179,9 +160,6 @@ fn stop_does_not_hang_on_a_blocked_source() {
     capture.stop();
     let took = start.elapsed();
     assert!(took < Duration::from_secs(4), "{took:?}");
-    assert!(
-        !dropped.load(Ordering::SeqCst),
-        "still blocked in the source"
-    );
+    assert!(!dropped.load(Ordering::SeqCst), "still blocked in the source");
     assert!(capture.next(WAIT).unwrap().is_none());
 }

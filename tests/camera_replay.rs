@@ -8,22 +8,15 @@ use image::{Rgb, RgbImage};
 use teachcam::camera::{self, CameraError, FrameSource, SourceConfig};
 
 fn write_png(path: &Path, value: u8) {
-    RgbImage::from_pixel(8, 6, Rgb([value, 0, 255 - value]))
-        .save(path)
-        .unwrap();
+    RgbImage::from_pixel(8, 6, Rgb([value, 0, 255 - value])).save(path).unwrap();
 }
 
 fn write_jpg(path: &Path, value: u8) {
-    RgbImage::from_pixel(16, 16, Rgb([value, value, value]))
-        .save(path)
-        .unwrap();
+    RgbImage::from_pixel(16, 16, Rgb([value, value, value])).save(path).unwrap();
 }
 
 fn replay(toml_extra: &str, dir: &Path) -> Result<Box<dyn FrameSource>, CameraError> {
-    let text = format!(
-        "kind = \"replay\"\ndir = {:?}\n{toml_extra}",
-        dir.display().to_string()
-    );
+    let text = format!("kind = \"replay\"\ndir = {:?}\n{toml_extra}", dir.display().to_string());
     let cfg: SourceConfig = toml::from_str(&text).unwrap();
     camera::open(&cfg)
 }
@@ -32,11 +25,7 @@ fn drain(src: &mut dyn FrameSource) -> Vec<(u64, String, [u8; 3])> {
     let mut out = Vec::new();
     while let Some(f) = src.next_frame().unwrap() {
         let name = f.source.as_ref().unwrap();
-        let name = name
-            .strip_prefix(name.ancestors().nth(2).unwrap())
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+        let name = name.strip_prefix(name.ancestors().nth(2).unwrap()).unwrap().to_string_lossy().into_owned();
         out.push((f.seq, name, f.image.get_pixel(0, 0).0));
         assert!(out.len() < 100, "replay did not end");
     }
@@ -146,8 +135,5 @@ fn all_corrupt_looping_replay_errors_instead_of_spinning() {
     fs::write(dir.path().join("2.png"), b"junk").unwrap();
     let mut src = replay("looping = true", dir.path()).unwrap();
     let err = src.next_frame().expect_err("must fail");
-    assert!(
-        matches!(err, CameraError::ReplayAllCorrupt { count: 2, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, CameraError::ReplayAllCorrupt { count: 2, .. }), "{err}");
 }

@@ -19,9 +19,7 @@ fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
 fn jpeg(value: u8) -> Vec<u8> {
     let img = RgbImage::from_pixel(32, 24, Rgb([value, 255 - value, 128]));
     let mut bytes = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 95)
-        .encode_image(&img)
-        .unwrap();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 95).encode_image(&img).unwrap();
     bytes
 }
 
@@ -66,11 +64,8 @@ fn mjpeg_pipe_is_split_decoded_and_restarted() {
             data = data.display().to_string()
         ),
     );
-    let mut src = camera::open(&SourceConfig::Rpicam(RpicamConfig {
-        extra_args: vec!["--hflip".into()],
-        ..cfg(&cmd)
-    }))
-    .unwrap();
+    let mut src =
+        camera::open(&SourceConfig::Rpicam(RpicamConfig { extra_args: vec!["--hflip".into()], ..cfg(&cmd) })).unwrap();
     let mut got = Vec::new();
     for seq in 0..5 {
         let f = src.next_frame().unwrap().expect("live source never ends");
@@ -93,17 +88,11 @@ fn mjpeg_pipe_is_split_decoded_and_restarted() {
 #[test]
 fn command_that_keeps_failing_reports_its_stderr() {
     let dir = tempfile::tempdir().unwrap();
-    let cmd = script(
-        dir.path(),
-        "broken",
-        "echo 'ERROR: *** no cameras available ***' >&2\nexit 255",
-    );
+    let cmd = script(dir.path(), "broken", "echo 'ERROR: *** no cameras available ***' >&2\nexit 255");
     let mut src = camera::open(&SourceConfig::Rpicam(cfg(&cmd))).unwrap();
     let err = src.next_frame().expect_err("must fail");
     match &err {
-        CameraError::CommandFailed {
-            attempts, status, ..
-        } => {
+        CameraError::CommandFailed { attempts, status, .. } => {
             assert_eq!(*attempts, 3);
             assert!(status.contains("255"), "{status}");
         }
@@ -137,11 +126,7 @@ fn yuv420_frames_with_padded_rows() {
     assert_eq!(stream.len(), 2 * 768);
     let data = dir.path().join("stream.yuv");
     fs::write(&data, stream).unwrap();
-    let cmd = script(
-        dir.path(),
-        "fake-yuv",
-        &format!("exec cat {:?}", data.display().to_string()),
-    );
+    let cmd = script(dir.path(), "fake-yuv", &format!("exec cat {:?}", data.display().to_string()));
     let mut src = camera::open(&SourceConfig::Rpicam(RpicamConfig {
         codec: RpicamCodec::Yuv420,
         width: 66,
@@ -162,11 +147,7 @@ fn capture_thread_over_a_live_pipe_keeps_the_latest_frame() {
     let data = dir.path().join("one.jpg");
     fs::write(&data, jpeg(77)).unwrap();
     // An endless stream, as from a real camera.
-    let cmd = script(
-        dir.path(),
-        "endless",
-        &format!("while cat {:?}; do :; done", data.display().to_string()),
-    );
+    let cmd = script(dir.path(), "endless", &format!("while cat {:?}; do :; done", data.display().to_string()));
     let src = camera::open(&SourceConfig::Rpicam(cfg(&cmd))).unwrap();
     let capture = camera::spawn_capture(src, SlotMode::Latest);
     let first = capture.next(Duration::from_secs(5)).unwrap().unwrap();

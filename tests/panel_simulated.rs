@@ -5,9 +5,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use teachcam::panel::{
-    self, Buttons, Control, Edge, HoldRepeater, LedState, Leds, PanelConfig, SimulatedPanel,
-};
+use teachcam::panel::{self, Buttons, Control, Edge, HoldRepeater, LedState, Leds, PanelConfig, SimulatedPanel};
 
 #[derive(Deserialize)]
 struct Config {
@@ -28,11 +26,8 @@ fn factory_builds_a_quiet_simulated_panel() {
 #[test]
 fn factory_reports_config_errors_for_gpio() {
     let cfg: Config =
-        toml::from_str("[panel]\nkind = \"gpio\"\n[[panel.button]]\npin = 17\naction = \"cow\"\n")
-            .unwrap();
-    let err = panel::open(&cfg.panel, &["cat".to_string()])
-        .err()
-        .expect("unknown label");
+        toml::from_str("[panel]\nkind = \"gpio\"\n[[panel.button]]\npin = 17\naction = \"cow\"\n").unwrap();
+    let err = panel::open(&cfg.panel, &["cat".to_string()]).err().expect("unknown label");
     assert!(err.to_string().contains("\"cow\""), "{err}");
 }
 
@@ -86,8 +81,5 @@ fn scripted_presses_from_another_thread_drive_the_leds() {
     assert!(counts[1] >= 1, "{counts:?}");
     // The loop dropped the LEDs on exit, which turns them off.
     assert_eq!(handle.leds(), LedState::off(2));
-    assert_eq!(
-        handle.led_history(),
-        vec![LedState::only(2, 0), LedState::only(2, 1), LedState::off(2)]
-    );
+    assert_eq!(handle.led_history(), vec![LedState::only(2, 0), LedState::only(2, 1), LedState::off(2)]);
 }

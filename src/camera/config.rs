@@ -51,13 +51,7 @@ pub struct V4l2Config {
 
 impl Default for V4l2Config {
     fn default() -> Self {
-        V4l2Config {
-            device: PathBuf::from("/dev/video0"),
-            width: 640,
-            height: 480,
-            fps: 30,
-            format: V4l2Format::Mjpeg,
-        }
+        V4l2Config { device: PathBuf::from("/dev/video0"), width: 640, height: 480, fps: 30, format: V4l2Format::Mjpeg }
     }
 }
 
@@ -142,12 +136,7 @@ pub struct ReplayConfig {
 impl ReplayConfig {
     /// A non-looping, unpaced, non-recursive replay of `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        ReplayConfig {
-            dir: dir.into(),
-            fps: 0.0,
-            looping: false,
-            recurse: false,
-        }
+        ReplayConfig { dir: dir.into(), fps: 0.0, looping: false, recurse: false }
     }
 }
 
@@ -158,9 +147,7 @@ mod tests {
     #[test]
     fn v4l2_defaults_fill_missing_fields() {
         let cfg: SourceConfig = toml::from_str("kind = \"v4l2\"\nformat = \"yuyv\"\n").unwrap();
-        let SourceConfig::V4l2(c) = cfg else {
-            panic!("wrong variant: {cfg:?}")
-        };
+        let SourceConfig::V4l2(c) = cfg else { panic!("wrong variant: {cfg:?}") };
         assert_eq!(c.device, PathBuf::from("/dev/video0"));
         assert_eq!((c.width, c.height, c.fps), (640, 480, 30));
         assert_eq!(c.format, V4l2Format::Yuyv);
@@ -168,36 +155,25 @@ mod tests {
 
     #[test]
     fn rpicam_and_replay_parse() {
-        let cfg: SourceConfig = toml::from_str(
-            "kind = \"rpicam\"\ncodec = \"yuv420\"\nwidth = 320\nextra_args = [\"--hflip\"]\n",
-        )
-        .unwrap();
-        let SourceConfig::Rpicam(c) = cfg else {
-            panic!("wrong variant: {cfg:?}")
-        };
+        let cfg: SourceConfig =
+            toml::from_str("kind = \"rpicam\"\ncodec = \"yuv420\"\nwidth = 320\nextra_args = [\"--hflip\"]\n").unwrap();
+        let SourceConfig::Rpicam(c) = cfg else { panic!("wrong variant: {cfg:?}") };
         assert_eq!(c.command, "rpicam-vid");
         assert_eq!(c.codec, RpicamCodec::Yuv420);
         assert_eq!(c.width, 320);
         assert_eq!(c.extra_args, vec!["--hflip".to_string()]);
 
         let cfg: SourceConfig =
-            toml::from_str("kind = \"replay\"\ndir = \"frames\"\nfps = 2.5\nlooping = true\n")
-                .unwrap();
+            toml::from_str("kind = \"replay\"\ndir = \"frames\"\nfps = 2.5\nlooping = true\n").unwrap();
         assert_eq!(
             cfg,
-            SourceConfig::Replay(ReplayConfig {
-                dir: "frames".into(),
-                fps: 2.5,
-                looping: true,
-                recurse: false
-            })
+            SourceConfig::Replay(ReplayConfig { dir: "frames".into(), fps: 2.5, looping: true, recurse: false })
         );
     }
 
     #[test]
     fn unknown_fields_and_kinds_are_rejected() {
-        let err = toml::from_str::<SourceConfig>("kind = \"v4l2\"\ndevcie = \"/dev/video1\"\n")
-            .unwrap_err();
+        let err = toml::from_str::<SourceConfig>("kind = \"v4l2\"\ndevcie = \"/dev/video1\"\n").unwrap_err();
         assert!(err.to_string().contains("devcie"), "{err}");
         let err = toml::from_str::<SourceConfig>("kind = \"csi\"\n").unwrap_err();
         assert!(err.to_string().contains("csi"), "{err}");

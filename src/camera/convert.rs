@@ -15,35 +15,21 @@ pub fn ycbcr_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
     let d = i32::from(cb) - 128;
     let e = i32::from(cr) - 128;
     let clamp = |v: i32| ((v + 128) >> 8).clamp(0, 255) as u8;
-    [
-        clamp(c + 409 * e),
-        clamp(c - 100 * d - 208 * e),
-        clamp(c + 516 * d),
-    ]
+    [clamp(c + 409 * e), clamp(c - 100 * d - 208 * e), clamp(c + 516 * d)]
 }
 
 /// Converts a packed YUYV (Y0 U Y1 V) frame with `stride` bytes per row to RGB.
 ///
 /// `width` must be even; `stride` must be at least `2 * width`.
-pub fn yuyv_to_rgb(
-    data: &[u8],
-    width: u32,
-    height: u32,
-    stride: usize,
-) -> Result<RgbImage, CameraError> {
+pub fn yuyv_to_rgb(data: &[u8], width: u32, height: u32, stride: usize) -> Result<RgbImage, CameraError> {
     if !width.is_multiple_of(2) {
-        return Err(CameraError::InvalidConfig(format!(
-            "YUYV width must be even, got {width}"
-        )));
+        return Err(CameraError::InvalidConfig(format!("YUYV width must be even, got {width}")));
     }
     let (w, h) = (width as usize, height as usize);
     let stride = stride.max(2 * w);
     let expected = stride * h.saturating_sub(1) + 2 * w;
     if h > 0 && data.len() < expected {
-        return Err(CameraError::ShortFrame {
-            expected,
-            got: data.len(),
-        });
+        return Err(CameraError::ShortFrame { expected, got: data.len() });
     }
     let mut out = vec![0u8; w * h * 3];
     for (row, out_row) in out.chunks_exact_mut(w * 3).enumerate() {
@@ -69,16 +55,9 @@ pub fn i420_frame_len(stride: usize, height: u32) -> usize {
 /// Luma rows are `stride` bytes apart, chroma rows `stride / 2`; the
 /// padding at the end of each row is ignored. `width` and `height` must
 /// be even and `stride` at least `width`.
-pub fn i420_to_rgb(
-    data: &[u8],
-    width: u32,
-    height: u32,
-    stride: usize,
-) -> Result<RgbImage, CameraError> {
+pub fn i420_to_rgb(data: &[u8], width: u32, height: u32, stride: usize) -> Result<RgbImage, CameraError> {
     if !width.is_multiple_of(2) || !height.is_multiple_of(2) {
-        return Err(CameraError::InvalidConfig(format!(
-            "I420 width and height must be even, got {width}x{height}"
-        )));
+        return Err(CameraError::InvalidConfig(format!("I420 width and height must be even, got {width}x{height}")));
     }
     if stride < width as usize || !stride.is_multiple_of(2) {
         return Err(CameraError::InvalidConfig(format!(
@@ -87,10 +66,7 @@ pub fn i420_to_rgb(
     }
     let expected = i420_frame_len(stride, height);
     if data.len() < expected {
-        return Err(CameraError::ShortFrame {
-            expected,
-            got: data.len(),
-        });
+        return Err(CameraError::ShortFrame { expected, got: data.len() });
     }
     let (w, h) = (width as usize, height as usize);
     let cstride = stride / 2;
@@ -177,8 +153,7 @@ mod tests {
     fn yuyv_two_pixel_pairs_with_row_padding() {
         // 4x2 image; stride 10 (2 bytes padding per row, filled with junk).
         let data = [
-            81, 90, 235, 240, /* red, white */ 16, 128, 16, 128, /* black x2 */ 9,
-            9, //
+            81, 90, 235, 240, /* red, white */ 16, 128, 16, 128, /* black x2 */ 9, 9, //
             41, 240, 41, 110, /* blue x2 */ 126, 128, 126, 128, /* grey x2 */ 9, 9,
         ];
         let img = yuyv_to_rgb(&data, 4, 2, 10).unwrap();
@@ -193,17 +168,8 @@ mod tests {
 
     #[test]
     fn yuyv_rejects_short_data_and_odd_width() {
-        assert!(matches!(
-            yuyv_to_rgb(&[0; 15], 4, 2, 8),
-            Err(CameraError::ShortFrame {
-                expected: 16,
-                got: 15
-            })
-        ));
-        assert!(matches!(
-            yuyv_to_rgb(&[0; 16], 3, 2, 8),
-            Err(CameraError::InvalidConfig(_))
-        ));
+        assert!(matches!(yuyv_to_rgb(&[0; 15], 4, 2, 8), Err(CameraError::ShortFrame { expected: 16, got: 15 })));
+        assert!(matches!(yuyv_to_rgb(&[0; 16], 3, 2, 8), Err(CameraError::InvalidConfig(_))));
     }
 
     #[test]
@@ -230,20 +196,13 @@ mod tests {
         let img = i420_to_rgb(&data, 4, 2, 4).unwrap();
         assert_eq!(img.get_pixel(1, 1).0, [128, 128, 128]);
         assert_eq!(img.get_pixel(2, 0).0, [0, 0, 0]);
-        assert!(matches!(
-            i420_to_rgb(&data[..11], 4, 2, 4),
-            Err(CameraError::ShortFrame { .. })
-        ));
+        assert!(matches!(i420_to_rgb(&data[..11], 4, 2, 4), Err(CameraError::ShortFrame { .. })));
     }
 
     fn sample_jpeg() -> (RgbImage, Vec<u8>) {
-        let img = RgbImage::from_fn(32, 16, |x, y| {
-            image::Rgb([(x * 8) as u8, (y * 16) as u8, 90])
-        });
+        let img = RgbImage::from_fn(32, 16, |x, y| image::Rgb([(x * 8) as u8, (y * 16) as u8, 90]));
         let mut bytes = Vec::new();
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90)
-            .encode_image(&img)
-            .unwrap();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90).encode_image(&img).unwrap();
         (img, bytes)
     }
 
@@ -284,19 +243,13 @@ mod tests {
     #[test]
     fn huffman_marker_only_added_when_needed() {
         let (_, bytes) = sample_jpeg();
-        assert!(matches!(
-            with_default_huffman_marker(&bytes),
-            Cow::Borrowed(_)
-        ));
+        assert!(matches!(with_default_huffman_marker(&bytes), Cow::Borrowed(_)));
         let stripped = strip_dht(&bytes);
         let fixed = with_default_huffman_marker(&stripped);
         assert_eq!(&fixed[2..11], &AVI1_APP0);
         assert_eq!(fixed.len(), stripped.len() + AVI1_APP0.len());
         // Already marked: left alone.
-        assert!(matches!(
-            with_default_huffman_marker(&fixed),
-            Cow::Borrowed(_)
-        ));
+        assert!(matches!(with_default_huffman_marker(&fixed), Cow::Borrowed(_)));
         assert!(decode_jpeg(b"not a jpeg").is_err());
     }
 }

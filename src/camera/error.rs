@@ -136,9 +136,7 @@ pub enum CameraError {
     },
 
     /// The MJPEG stream had no end-of-image marker within the size limit.
-    #[error(
-        "MJPEG stream: no end of image within {limit} bytes (not an MJPEG stream, or corrupt)"
-    )]
+    #[error("MJPEG stream: no end of image within {limit} bytes (not an MJPEG stream, or corrupt)")]
     MjpegFrameTooLarge {
         /// The frame size limit in bytes.
         limit: usize,

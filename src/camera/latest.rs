@@ -69,21 +69,14 @@ pub struct CaptureHandle {
 
 /// Starts a thread that reads `source` into a single-slot buffer.
 pub fn spawn_capture(source: Box<dyn FrameSource>, mode: SlotMode) -> CaptureHandle {
-    let shared = Arc::new(Shared {
-        slot: Mutex::new(Slot::default()),
-        cond: Condvar::new(),
-    });
+    let shared = Arc::new(Shared { slot: Mutex::new(Slot::default()), cond: Condvar::new() });
     let description = source.describe();
     let thread_shared = Arc::clone(&shared);
     let thread = thread::Builder::new()
         .name("capture".into())
         .spawn(move || capture_loop(source, mode, thread_shared))
         .expect("spawning the capture thread");
-    CaptureHandle {
-        shared,
-        thread: Some(thread),
-        description,
-    }
+    CaptureHandle { shared, thread: Some(thread), description }
 }
 
 fn capture_loop(mut source: Box<dyn FrameSource>, mode: SlotMode, shared: Arc<Shared>) {
@@ -149,12 +142,7 @@ impl CaptureHandle {
             if now >= deadline {
                 return Err(CameraError::FrameTimeout(timeout));
             }
-            slot = self
-                .shared
-                .cond
-                .wait_timeout(slot, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            slot = self.shared.cond.wait_timeout(slot, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
         }
     }
 
@@ -187,10 +175,7 @@ impl CaptureHandle {
         if thread.is_finished() {
             let _ = thread.join();
         } else {
-            warn!(
-                "capture thread for {} did not stop within {STOP_WAIT:?}; leaving it",
-                self.description
-            );
+            warn!("capture thread for {} did not stop within {STOP_WAIT:?}; leaving it", self.description);
         }
     }
 }

@@ -58,14 +58,7 @@ impl Default for MjpegSplitter {
 impl MjpegSplitter {
     /// A splitter that rejects frames larger than `max_frame` bytes.
     pub fn new(max_frame: usize) -> Self {
-        MjpegSplitter {
-            buf: Vec::new(),
-            start: 0,
-            pos: 0,
-            state: State::Seeking,
-            max_frame,
-            skipped: 0,
-        }
+        MjpegSplitter { buf: Vec::new(), start: 0, pos: 0, state: State::Seeking, max_frame, skipped: 0 }
     }
 
     /// Total bytes discarded so far: garbage between frames, frames cut
@@ -136,9 +129,7 @@ impl MjpegSplitter {
         self.start = end;
         self.pos = end;
         self.state = State::Seeking;
-        CameraError::MjpegFrameTooLarge {
-            limit: self.max_frame,
-        }
+        CameraError::MjpegFrameTooLarge { limit: self.max_frame }
     }
 
     /// Drops the frame in progress, cut short by a new SOI at `at`.
@@ -271,11 +262,7 @@ mod tests {
         let stream = [frame(1), frame(2)].concat();
         for chunk in 1..stream.len() {
             let mut s = MjpegSplitter::default();
-            assert_eq!(
-                split_all(&mut s, &stream, chunk),
-                vec![frame(1), frame(2)],
-                "chunk size {chunk}"
-            );
+            assert_eq!(split_all(&mut s, &stream, chunk), vec![frame(1), frame(2)], "chunk size {chunk}");
             assert_eq!(s.skipped_bytes(), 0, "chunk size {chunk}");
         }
     }
@@ -346,19 +333,14 @@ mod tests {
         let mut stream = Vec::new();
         for i in 0..3u8 {
             let img = image::RgbImage::from_pixel(24, 8, image::Rgb([i * 80, 10, 200]));
-            image::codecs::jpeg::JpegEncoder::new(&mut stream)
-                .encode_image(&img)
-                .unwrap();
+            image::codecs::jpeg::JpegEncoder::new(&mut stream).encode_image(&img).unwrap();
         }
         let mut s = MjpegSplitter::default();
         let frames = split_all(&mut s, &stream, 1000);
         assert_eq!(frames.len(), 3);
         assert_eq!(frames.concat(), stream);
         for f in &frames {
-            assert_eq!(
-                super::super::convert::decode_jpeg(f).unwrap().dimensions(),
-                (24, 8)
-            );
+            assert_eq!(super::super::convert::decode_jpeg(f).unwrap().dimensions(), (24, 8));
         }
     }
 
@@ -378,17 +360,11 @@ mod tests {
                 break;
             }
         }
-        assert!(matches!(
-            result,
-            Err(CameraError::MjpegFrameTooLarge { limit: 1000 })
-        ));
+        assert!(matches!(result, Err(CameraError::MjpegFrameTooLarge { limit: 1000 })));
         assert!(out.is_empty());
         assert_eq!(s.pending_bytes(), 0);
         // It recovers at the next frame.
-        assert_eq!(
-            push(&mut s, &[&junk[..], &frame(2)].concat()),
-            vec![frame(2)]
-        );
+        assert_eq!(push(&mut s, &[&junk[..], &frame(2)].concat()), vec![frame(2)]);
         // A complete frame over the limit is dropped too, keeping earlier frames.
         let big = [&frame(4)[..13], &[0x22; 1200][..], &frame(4)[13..]].concat();
         let mut out = Vec::new();

@@ -13,9 +13,6 @@ use super::{CameraError, Frame, FrameSource, ReplayConfig};
 /// Deepest folder nesting followed when recursing (guards symlink loops).
 const MAX_DEPTH: usize = 32;
 
-/// Image file extensions that are replayed (compared case-insensitively).
-pub const IMAGE_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
-
 /// Frames from the images of a folder, in file name order.
 #[derive(Debug)]
 pub struct ReplaySource {
@@ -34,20 +31,16 @@ impl ReplaySource {
     /// holds no images.
     pub fn open(cfg: &ReplayConfig) -> Result<Self, CameraError> {
         if !(cfg.fps >= 0.0 && cfg.fps.is_finite()) {
-            return Err(CameraError::InvalidConfig(format!(
-                "replay fps must be 0 or positive, got {}",
-                cfg.fps
-            )));
+            return Err(CameraError::InvalidConfig(format!("replay fps must be 0 or positive, got {}", cfg.fps)));
         }
         let files = list_images(&cfg.dir, cfg.recurse)?;
-        Ok(ReplaySource {
-            cfg: cfg.clone(),
-            files,
-            next: 0,
-            seq: 0,
-            failures_in_row: 0,
-            due: None,
-        })
+        Ok(ReplaySource { cfg: cfg.clone(), files, next: 0, seq: 0, failures_in_row: 0, due: None })
+    }
+
+    /// Replays exactly `files`, in the given order, unpaced and not looping; `origin` names
+    /// where they come from in messages (the scenario runner uses this).
+    pub fn from_files(files: Vec<PathBuf>, origin: &Path) -> Self {
+        ReplaySource { cfg: ReplayConfig::new(origin), files, next: 0, seq: 0, failures_in_row: 0, due: None }
     }
 
     /// The images that are replayed, in order.
@@ -84,87 +77,55 @@ impl FrameSource for ReplaySource {
                 self.next = 0;
             }
             if self.failures_in_row >= self.files.len() {
-                return Err(CameraError::ReplayAllCorrupt {
-                    dir: self.cfg.dir.clone(),
-                    count: self.files.len(),
-                });
+                return Err(CameraError::ReplayAllCorrupt { dir: self.cfg.dir.clone(), count: self.files.len() });
             }
             let path = self.files[self.next].clone();
             self.next += 1;
-            match image::open(&path) {
-                Ok(img) => {
+            match crate::imageio::read_image(&path) {
+                Ok((_, img)) => {
                     self.failures_in_row = 0;
                     self.pace();
-                    let frame = Frame {
-                        image: img.to_rgb8(),
-                        seq: self.seq,
-                        source: Some(path),
-                    };
+                    let frame = Frame { image: img, seq: self.seq, source: Some(path) };
                     self.seq += 1;
                     return Ok(Some(frame));
                 }
                 Err(e) => {
                     self.failures_in_row += 1;
-                    warn!("replay: skipping {}: {e}", path.display());
+                    warn!("replay: skipping {e}");
                 }
             }
         }
     }
 
     fn describe(&self) -> String {
-        let pace = if self.cfg.fps > 0.0 {
-            format!("{} fps", self.cfg.fps)
-        } else {
-            "unpaced".to_string()
-        };
+        let pace = if self.cfg.fps > 0.0 { format!("{} fps", self.cfg.fps) } else { "unpaced".to_string() };
         let looping = if self.cfg.looping { ", looping" } else { "" };
-        format!(
-            "replay of {} ({} images, {pace}{looping})",
-            self.cfg.dir.display(),
-            self.files.len()
-        )
+        format!("replay of {} ({} images, {pace}{looping})", self.cfg.dir.display(), self.files.len())
     }
 }
 
 /// Whether `path` has an image extension and is not a hidden file.
 fn is_image(path: &Path) -> bool {
-    let hidden = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with('.'));
-    let ext_ok = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)));
-    ext_ok && !hidden
+    let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+    crate::imageio::is_image_path(path) && !hidden
 }
 
 /// Lists the images of `dir` in file name order; with `recurse`, the images
 /// of a sub-folder come at the place of the sub-folder's name.
 pub fn list_images(dir: &Path, recurse: bool) -> Result<Vec<PathBuf>, CameraError> {
     if !dir.is_dir() {
-        return Err(CameraError::ReplayDirMissing {
-            dir: dir.to_path_buf(),
-        });
+        return Err(CameraError::ReplayDirMissing { dir: dir.to_path_buf() });
     }
     let mut files = Vec::new();
     let mut has_subdirs = false;
-    collect(
-        dir,
-        recurse.then_some(MAX_DEPTH),
-        &mut files,
-        &mut has_subdirs,
-    )?;
+    collect(dir, recurse.then_some(MAX_DEPTH), &mut files, &mut has_subdirs)?;
     if files.is_empty() {
         let hint = if has_subdirs && !recurse {
             " (it has sub-folders: set recurse = true to include them)".to_string()
         } else {
             String::new()
         };
-        return Err(CameraError::ReplayDirEmpty {
-            dir: dir.to_path_buf(),
-            hint,
-        });
+        return Err(CameraError::ReplayDirEmpty { dir: dir.to_path_buf(), hint });
     }
     Ok(files)
 }
@@ -177,10 +138,7 @@ fn collect(
     files: &mut Vec<PathBuf>,
     has_subdirs: &mut bool,
 ) -> Result<(), CameraError> {
-    let read_err = |source| CameraError::ReplayDirRead {
-        dir: dir.to_path_buf(),
-        source,
-    };
+    let read_err = |source| CameraError::ReplayDirRead { dir: dir.to_path_buf(), source };
     let mut entries = fs::read_dir(dir)
         .map_err(read_err)?
         .map(|e| e.map(|e| e.path()))
@@ -189,10 +147,7 @@ fn collect(
     entries.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
     for path in entries {
         if path.is_dir() {
-            let hidden = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'));
+            let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
             if hidden {
                 continue;
             }

@@ -50,13 +50,7 @@ impl Running {
     /// Kills the child (if still running) and returns its exit status and
     /// the last lines of its stderr.
     fn end(self) -> (String, String) {
-        let Running {
-            mut child,
-            stdout,
-            stderr_tail,
-            stderr_thread,
-            ..
-        } = self;
+        let Running { mut child, stdout, stderr_tail, stderr_thread, .. } = self;
         // Close our end first: rpicam-vid then fails its next write and
         // exits on its own; kill it only if it does not within a moment.
         drop(stdout);
@@ -188,13 +182,8 @@ impl RpicamSource {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|source| match source.kind() {
-                io::ErrorKind::NotFound => CameraError::CommandNotFound {
-                    command: command.clone(),
-                },
-                _ => CameraError::Spawn {
-                    command: command.clone(),
-                    source,
-                },
+                io::ErrorKind::NotFound => CameraError::CommandNotFound { command: command.clone() },
+                _ => CameraError::Spawn { command: command.clone(), source },
             })?;
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr = child.stderr.take().expect("stderr is piped");
@@ -214,18 +203,9 @@ impl RpicamSource {
                     tail.push_back(line);
                 }
             })
-            .map_err(|source| CameraError::Spawn {
-                command: command.clone(),
-                source,
-            })?;
+            .map_err(|source| CameraError::Spawn { command: command.clone(), source })?;
         info!("started {}", self.describe());
-        self.running = Some(Running {
-            child,
-            stdout,
-            stderr_tail,
-            stderr_thread: Some(stderr_thread),
-            frames: 0,
-        });
+        self.running = Some(Running { child, stdout, stderr_tail, stderr_thread: Some(stderr_thread), frames: 0 });
         Ok(())
     }
 
@@ -238,10 +218,7 @@ impl RpicamSource {
         let frames = running.frames;
         let (status, stderr_tail) = running.end();
         if let Some(n) = self.splitter.finish() {
-            warn!(
-                "{}: dropped a truncated frame of {n} bytes",
-                self.cfg.command
-            );
+            warn!("{}: dropped a truncated frame of {n} bytes", self.cfg.command);
         }
         self.pending.clear();
         self.raw.clear();
@@ -249,10 +226,7 @@ impl RpicamSource {
             self.failed_runs = 0;
         }
         self.failed_runs += 1;
-        warn!(
-            "{} {why} after {frames} frames (exit: {status}); last output:\n{stderr_tail}",
-            self.cfg.command
-        );
+        warn!("{} {why} after {frames} frames (exit: {status}); last output:\n{stderr_tail}", self.cfg.command);
         if self.failed_runs > self.cfg.max_restarts {
             return Err(CameraError::CommandFailed {
                 command: self.cfg.command.clone(),
@@ -261,9 +235,7 @@ impl RpicamSource {
                 stderr_tail,
             });
         }
-        let delay = BACKOFF_START
-            .saturating_mul(1 << (self.failed_runs - 1).min(16))
-            .min(BACKOFF_MAX);
+        let delay = BACKOFF_START.saturating_mul(1 << (self.failed_runs - 1).min(16)).min(BACKOFF_MAX);
         info!("restarting {} in {delay:?}", self.cfg.command);
         thread::sleep(delay);
         self.spawn()
@@ -315,11 +287,7 @@ impl RpicamSource {
         if let Some(r) = self.running.as_mut() {
             r.frames += 1;
         }
-        let frame = Frame {
-            image,
-            seq: self.seq,
-            source: None,
-        };
+        let frame = Frame { image, seq: self.seq, source: None };
         self.seq += 1;
         frame
     }
@@ -354,8 +322,7 @@ impl FrameSource for RpicamSource {
                 },
                 RpicamCodec::Yuv420 => {
                     if self.next_raw() {
-                        let image =
-                            i420_to_rgb(&self.raw, self.cfg.width, self.cfg.height, self.stride)?;
+                        let image = i420_to_rgb(&self.raw, self.cfg.width, self.cfg.height, self.stride)?;
                         return Ok(Some(self.make_frame(image)));
                     }
                     self.restart("exited")?;
@@ -365,14 +332,7 @@ impl FrameSource for RpicamSource {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{} {}x{}@{} {}",
-            self.cfg.command,
-            self.cfg.width,
-            self.cfg.height,
-            self.cfg.fps,
-            self.cfg.codec.arg()
-        )
+        format!("{} {}x{}@{} {}", self.cfg.command, self.cfg.width, self.cfg.height, self.cfg.fps, self.cfg.codec.arg())
     }
 }
 
@@ -390,10 +350,7 @@ mod tests {
 
     #[test]
     fn command_line() {
-        let cfg = RpicamConfig {
-            extra_args: vec!["--hflip".into()],
-            ..RpicamConfig::default()
-        };
+        let cfg = RpicamConfig { extra_args: vec!["--hflip".into()], ..RpicamConfig::default() };
         assert_eq!(
             RpicamSource::args(&cfg).join(" "),
             "-t 0 -n --codec mjpeg --width 640 --height 480 --framerate 30 -o - --hflip"
@@ -402,10 +359,7 @@ mod tests {
 
     #[test]
     fn missing_command_is_reported_by_name() {
-        let cfg = RpicamConfig {
-            command: "/nonexistent/rpicam-vid".into(),
-            ..RpicamConfig::default()
-        };
+        let cfg = RpicamConfig { command: "/nonexistent/rpicam-vid".into(), ..RpicamConfig::default() };
         let err = RpicamSource::open(&cfg).err().expect("must fail");
         assert!(matches!(err, CameraError::CommandNotFound { .. }));
         let msg = err.to_string();
@@ -415,14 +369,7 @@ mod tests {
 
     #[test]
     fn odd_yuv_size_is_rejected() {
-        let cfg = RpicamConfig {
-            codec: RpicamCodec::Yuv420,
-            width: 641,
-            ..RpicamConfig::default()
-        };
-        assert!(matches!(
-            RpicamSource::open(&cfg),
-            Err(CameraError::InvalidConfig(_))
-        ));
+        let cfg = RpicamConfig { codec: RpicamCodec::Yuv420, width: 641, ..RpicamConfig::default() };
+        assert!(matches!(RpicamSource::open(&cfg), Err(CameraError::InvalidConfig(_))));
     }
 }

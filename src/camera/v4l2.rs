@@ -76,32 +76,18 @@ impl V4l2Source {
         let device = Device::with_path(&path).map_err(|e| open_error(&path, e))?;
         let caps = device.query_caps().map_err(dev_err("query capabilities"))?;
         if !caps.capabilities.contains(CapFlags::VIDEO_CAPTURE) {
-            return Err(CameraError::NotCaptureDevice {
-                device: path,
-                card: caps.card,
-                driver: caps.driver,
-            });
+            return Err(CameraError::NotCaptureDevice { device: path, card: caps.card, driver: caps.driver });
         }
 
         let fourcc = cfg.format.fourcc();
         let offered = device.enum_formats().map_err(dev_err("list formats"))?;
         let requested = format!("{fourcc} {}x{}", cfg.width, cfg.height);
         if !offered.iter().any(|f| f.fourcc == fourcc) {
-            return Err(CameraError::FormatNotOffered {
-                offered: describe_offered(&device),
-                device: path,
-                requested,
-            });
+            return Err(CameraError::FormatNotOffered { offered: describe_offered(&device), device: path, requested });
         }
-        let actual = device
-            .set_format(&Format::new(cfg.width, cfg.height, fourcc))
-            .map_err(dev_err("set format"))?;
+        let actual = device.set_format(&Format::new(cfg.width, cfg.height, fourcc)).map_err(dev_err("set format"))?;
         if actual.fourcc != fourcc {
-            return Err(CameraError::FormatNotOffered {
-                offered: describe_offered(&device),
-                device: path,
-                requested,
-            });
+            return Err(CameraError::FormatNotOffered { offered: describe_offered(&device), device: path, requested });
         }
         if (actual.width, actual.height) != (cfg.width, cfg.height) {
             warn!(
@@ -124,8 +110,8 @@ impl V4l2Source {
             }
         };
 
-        let mut stream = Stream::with_buffers(&device, Type::VideoCapture, BUFFERS)
-            .map_err(dev_err("allocate buffers"))?;
+        let mut stream =
+            Stream::with_buffers(&device, Type::VideoCapture, BUFFERS).map_err(dev_err("allocate buffers"))?;
         stream.set_timeout(FRAME_TIMEOUT);
 
         let source = V4l2Source {
@@ -147,13 +133,7 @@ impl V4l2Source {
 }
 
 /// Decodes one driver buffer of the given format and geometry.
-fn decode(
-    format: V4l2Format,
-    width: u32,
-    height: u32,
-    stride: usize,
-    data: &[u8],
-) -> Result<image::RgbImage, String> {
+fn decode(format: V4l2Format, width: u32, height: u32, stride: usize, data: &[u8]) -> Result<image::RgbImage, String> {
     match format {
         V4l2Format::Mjpeg => decode_jpeg(data).map_err(|e| e.to_string()),
         V4l2Format::Yuyv => yuyv_to_rgb(data, width, height, stride).map_err(|e| e.to_string()),
@@ -166,35 +146,20 @@ impl FrameSource for V4l2Source {
             let (buf, meta) = match self.stream.next() {
                 Ok(x) => x,
                 Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                    return Err(CameraError::DeviceTimeout {
-                        device: self.path.clone(),
-                        waited: FRAME_TIMEOUT,
-                    })
+                    return Err(CameraError::DeviceTimeout { device: self.path.clone(), waited: FRAME_TIMEOUT })
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(source) => {
-                    return Err(device_error(self.path.clone(), "capture a frame", source))
-                }
+                Err(source) => return Err(device_error(self.path.clone(), "capture a frame", source)),
             };
             let used = (meta.bytesused as usize).min(buf.len());
             if meta.flags.contains(Flags::ERROR) || used == 0 {
                 warn!("{}: driver flagged a corrupt frame", self.path.display());
                 continue;
             }
-            match decode(
-                self.format,
-                self.width,
-                self.height,
-                self.stride,
-                &buf[..used],
-            ) {
+            match decode(self.format, self.width, self.height, self.stride, &buf[..used]) {
                 Ok(image) => {
                     self.bad_frames = 0;
-                    let frame = Frame {
-                        image,
-                        seq: self.seq,
-                        source: None,
-                    };
+                    let frame = Frame { image, seq: self.seq, source: None };
                     self.seq += 1;
                     return Ok(Some(frame));
                 }
@@ -215,14 +180,7 @@ impl FrameSource for V4l2Source {
 
     fn describe(&self) -> String {
         let fps = self.fps.map(|f| format!("@{f:.0}")).unwrap_or_default();
-        format!(
-            "{} ({}) {}x{}{fps} {}",
-            self.path.display(),
-            self.card,
-            self.width,
-            self.height,
-            self.format.fourcc()
-        )
+        format!("{} ({}) {}x{}{fps} {}", self.path.display(), self.card, self.width, self.height, self.format.fourcc())
     }
 }
 
@@ -237,12 +195,8 @@ fn device_error(device: PathBuf, op: &'static str, source: io::Error) -> CameraE
 /// Maps an error from opening the device node.
 fn open_error(path: &Path, e: io::Error) -> CameraError {
     match e.kind() {
-        io::ErrorKind::NotFound => CameraError::DeviceNotFound {
-            device: path.to_path_buf(),
-        },
-        io::ErrorKind::PermissionDenied => CameraError::PermissionDenied {
-            device: path.to_path_buf(),
-        },
+        io::ErrorKind::NotFound => CameraError::DeviceNotFound { device: path.to_path_buf() },
+        io::ErrorKind::PermissionDenied => CameraError::PermissionDenied { device: path.to_path_buf() },
         _ => device_error(path.to_path_buf(), "open", e),
     }
 }
@@ -281,50 +235,26 @@ mod tests {
 
     #[test]
     fn missing_device_names_the_node_and_suggests_rpicam() {
-        let cfg = V4l2Config {
-            device: "/dev/video-teachcam-missing".into(),
-            ..V4l2Config::default()
-        };
+        let cfg = V4l2Config { device: "/dev/video-teachcam-missing".into(), ..V4l2Config::default() };
         let err = V4l2Source::open(&cfg).err().expect("must fail");
         let msg = err.to_string();
-        assert!(
-            msg.contains("/dev/video-teachcam-missing not found"),
-            "{msg}"
-        );
+        assert!(msg.contains("/dev/video-teachcam-missing not found"), "{msg}");
         assert!(msg.contains("kind = \"rpicam\""), "{msg}");
     }
 
     #[test]
     fn non_v4l2_file_fails_with_the_ioctl_named() {
-        let cfg = V4l2Config {
-            device: "/dev/null".into(),
-            ..V4l2Config::default()
-        };
+        let cfg = V4l2Config { device: "/dev/null".into(), ..V4l2Config::default() };
         let err = V4l2Source::open(&cfg).err().expect("must fail");
-        assert!(
-            matches!(
-                err,
-                CameraError::Device {
-                    op: "query capabilities",
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        assert!(matches!(err, CameraError::Device { op: "query capabilities", .. }), "{err}");
         assert!(err.to_string().contains("/dev/null"), "{err}");
     }
 
     #[test]
     fn open_errors_name_group_video() {
-        let err = open_error(
-            Path::new("/dev/video0"),
-            io::Error::from(io::ErrorKind::PermissionDenied),
-        );
+        let err = open_error(Path::new("/dev/video0"), io::Error::from(io::ErrorKind::PermissionDenied));
         let msg = err.to_string();
-        assert!(
-            msg.contains("/dev/video0") && msg.contains("group `video`"),
-            "{msg}"
-        );
+        assert!(msg.contains("/dev/video0") && msg.contains("group `video`"), "{msg}");
     }
 
     #[test]

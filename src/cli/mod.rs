@@ -67,6 +67,16 @@ pub enum Command {
     },
     /// Examples per label, head age and metrics.
     Status,
+    /// Run the daemon: camera → live prediction → LEDs; buttons capture and train.
+    Run,
+    /// Play a scripted session (replay + simulated buttons) through the daemon.
+    Scenario {
+        /// The scenario file.
+        file: PathBuf,
+        /// Write one JSON line per frame here.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Time model load, preprocessing, embedding, training and prediction.
     Bench {
         /// Embeddings to time (the median is reported).
@@ -80,9 +90,7 @@ pub enum Command {
 
 /// Entry point of the binary: runs the command line, prints errors as one line, returns the exit code.
 pub fn main() -> i32 {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-        .format_target(false)
-        .init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).format_target(false).init();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => 0,
@@ -105,8 +113,29 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Predict { json, paths } => eval::predict(&config, &paths, json),
         Command::Eval { json, dir } => eval::eval(&config, &dir, json),
         Command::Status => status::run(&config),
+        Command::Run => crate::daemon::run(&config),
+        Command::Scenario { file, out } => scenario(&config, &file, out.as_deref()),
         Command::Bench { iters, compare } => bench::run(&config, iters, compare.as_deref()),
     }
+}
+
+/// Runs a scenario and prints its summary.
+fn scenario(config: &Config, file: &Path, out: Option<&Path>) -> Result<()> {
+    let s = crate::scenario::run(config, file, out)?;
+    let counts: Vec<String> = s.examples.iter().map(|(l, n)| format!("{l} {n}")).collect();
+    println!("scenario {}: {} frames, data folder {}", file.display(), s.frames, s.data.display());
+    println!("examples: {}", if counts.is_empty() { "none".into() } else { counts.join(", ") });
+    if s.unreadable > 0 {
+        println!("unreadable frames skipped: {}", s.unreadable);
+    }
+    println!("frames with two or more LEDs lit: {}", s.multiple_lit);
+    println!(
+        "LED accuracy {:.2}% ({} of {} images, scored on the last frame of each)",
+        s.accuracy() * 100.0,
+        s.correct,
+        s.scored
+    );
+    Ok(())
 }
 
 /// Loads `--config`, else `$TEACHCAM_CONFIG`, else the built-in defaults.
@@ -131,11 +160,7 @@ pub fn open_store(config: &Config) -> Result<Store> {
 pub fn open_embedder(config: &Config) -> Result<Embedder> {
     let t = std::time::Instant::now();
     let e = Embedder::open(&config.model)?;
-    log::debug!(
-        "loaded {} in {:.0} ms",
-        config.model.path.display(),
-        t.elapsed().as_secs_f64() * 1e3
-    );
+    log::debug!("loaded {} in {:.0} ms", config.model.path.display(), t.elapsed().as_secs_f64() * 1e3);
     Ok(e)
 }
 
@@ -145,14 +170,7 @@ pub fn collect_images(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     for p in paths {
         let meta = std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
         if meta.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-                .with_context(|| format!("cannot list {}", p.display()))?
-                .flatten()
-                .map(|e| e.path())
-                .filter(|e| e.is_dir() || crate::imageio::is_image_path(e))
-                .collect();
-            entries.sort();
-            out.extend(collect_images(&entries)?);
+            out.extend(crate::camera::replay::list_images(p, true)?);
         } else {
             out.push(p.clone());
         }

@@ -107,11 +107,7 @@ impl Default for GpioConfig {
 impl GpioConfig {
     /// The pull resistor to use, applying the default for the button polarity.
     pub fn effective_pull(&self) -> Pull {
-        self.pull.unwrap_or(if self.active_low_buttons {
-            Pull::Up
-        } else {
-            Pull::Down
-        })
+        self.pull.unwrap_or(if self.active_low_buttons { Pull::Up } else { Pull::Down })
     }
 }
 
@@ -170,10 +166,7 @@ pub fn resolve_action(action: &str, labels: &[String]) -> Result<Control, PanelE
         (Some(_), Some(_)) => Err(PanelError::AmbiguousAction(action.to_string())),
         (Some(c), None) => Ok(c),
         (None, Some(i)) => Ok(Control::Label(i)),
-        (None, None) => Err(PanelError::UnknownAction {
-            action: action.to_string(),
-            labels: labels.join(", "),
-        }),
+        (None, None) => Err(PanelError::UnknownAction { action: action.to_string(), labels: labels.join(", ") }),
     }
 }
 
@@ -182,10 +175,7 @@ pub fn resolve_label(label: &str, labels: &[String]) -> Result<usize, PanelError
     labels
         .iter()
         .position(|l| l == label)
-        .ok_or_else(|| PanelError::UnknownLabel {
-            label: label.to_string(),
-            labels: labels.join(", "),
-        })
+        .ok_or_else(|| PanelError::UnknownLabel { label: label.to_string(), labels: labels.join(", ") })
 }
 
 /// A [`GpioConfig`] with names resolved and checked against the labels.
@@ -224,11 +214,7 @@ impl GpioConfig {
             label_leds[i] = Some(use_pin(led.pin)?);
         }
         let status_led = self.status_led.map(&mut use_pin).transpose()?;
-        Ok(ResolvedGpio {
-            buttons,
-            label_leds,
-            status_led,
-        })
+        Ok(ResolvedGpio { buttons, label_leds, status_led })
     }
 }
 
@@ -272,22 +258,13 @@ label = "dog"
     #[test]
     fn example_toml_parses_and_resolves() {
         let root: Root = toml::from_str(EXAMPLE).unwrap();
-        let PanelConfig::Gpio(cfg) = root.panel else {
-            panic!("not gpio")
-        };
+        let PanelConfig::Gpio(cfg) = root.panel else { panic!("not gpio") };
         assert_eq!(cfg.debounce_ms, 30);
         assert_eq!(cfg.poll_ms, 5);
         assert_eq!(cfg.effective_pull(), Pull::Up);
         assert_eq!(cfg.buttons.len(), 3);
         let r = cfg.resolve(&labels()).unwrap();
-        assert_eq!(
-            r.buttons,
-            vec![
-                (17, Control::Label(0)),
-                (27, Control::Label(1)),
-                (22, Control::Train)
-            ]
-        );
+        assert_eq!(r.buttons, vec![(17, Control::Label(0)), (27, Control::Label(1)), (22, Control::Train)]);
         assert_eq!(r.label_leds, vec![Some(23), Some(24)]);
         assert_eq!(r.status_led, Some(25));
     }
@@ -297,10 +274,7 @@ label = "dog"
         let root: Root = toml::from_str("[panel]\nkind = \"simulated\"\n").unwrap();
         assert_eq!(root.panel, PanelConfig::Simulated);
         let root: Root = toml::from_str("[panel]\nkind = \"keyboard\"\nclear_key = true").unwrap();
-        assert_eq!(
-            root.panel,
-            PanelConfig::Keyboard(KeyboardConfig { clear_key: true })
-        );
+        assert_eq!(root.panel, PanelConfig::Keyboard(KeyboardConfig { clear_key: true }));
         let root: Root = toml::from_str("[panel]\nkind = \"keyboard\"\n").unwrap();
         assert_eq!(root.panel, PanelConfig::default());
     }
@@ -315,10 +289,7 @@ label = "dog"
         // In TOML, keys after `[[panel.led]]` belong to that LED: a panel
         // setting placed there is reported rather than silently ignored.
         let misplaced = format!("{EXAMPLE}status_led = 26\n");
-        let err = toml::from_str::<Root>(&misplaced)
-            .err()
-            .unwrap()
-            .to_string();
+        let err = toml::from_str::<Root>(&misplaced).err().unwrap().to_string();
         assert!(err.contains("status_led"), "{err}");
     }
 
@@ -331,10 +302,7 @@ label = "dog"
         let msg = resolve_action("cta", &l).unwrap_err().to_string();
         assert!(msg.contains("\"cta\"") && msg.contains("cat, dog"), "{msg}");
         let l2 = vec!["train".to_string()];
-        assert!(matches!(
-            resolve_action("train", &l2),
-            Err(PanelError::AmbiguousAction(_))
-        ));
+        assert!(matches!(resolve_action("train", &l2), Err(PanelError::AmbiguousAction(_))));
         let msg = resolve_label("bird", &l).unwrap_err().to_string();
         assert!(msg.contains("\"bird\""), "{msg}");
     }
@@ -342,29 +310,18 @@ label = "dog"
     #[test]
     fn resolve_rejects_duplicates_and_unknown_labels() {
         let root: Root = toml::from_str(EXAMPLE).unwrap();
-        let PanelConfig::Gpio(cfg) = root.panel else {
-            panic!()
-        };
+        let PanelConfig::Gpio(cfg) = root.panel else { panic!() };
         let mut c = cfg.clone();
         c.status_led = Some(17);
-        assert!(matches!(
-            c.resolve(&labels()),
-            Err(PanelError::DuplicatePin(17))
-        ));
+        assert!(matches!(c.resolve(&labels()), Err(PanelError::DuplicatePin(17))));
         let mut c = cfg.clone();
         c.leds[1].label = "cat".into();
-        assert!(matches!(
-            c.resolve(&labels()),
-            Err(PanelError::DuplicateLed(_))
-        ));
+        assert!(matches!(c.resolve(&labels()), Err(PanelError::DuplicateLed(_))));
         let err = cfg.resolve(&["cat".to_string()]).unwrap_err().to_string();
         assert!(err.contains("\"dog\""), "{err}");
         // A label without an LED is allowed.
         let mut c = cfg.clone();
         c.leds.pop();
-        assert_eq!(
-            c.resolve(&labels()).unwrap().label_leds,
-            vec![Some(23), None]
-        );
+        assert_eq!(c.resolve(&labels()).unwrap().label_leds, vec![Some(23), None]);
     }
 }

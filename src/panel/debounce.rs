@@ -22,12 +22,7 @@ pub struct Debouncer {
 impl Debouncer {
     /// A debouncer starting at the debounced level `pressed`.
     pub fn new(debounce: Duration, pressed: bool) -> Self {
-        Debouncer {
-            debounce,
-            stable: pressed,
-            candidate: pressed,
-            since: None,
-        }
+        Debouncer { debounce, stable: pressed, candidate: pressed, since: None }
     }
 
     /// The debounced level.
@@ -52,11 +47,7 @@ impl Debouncer {
         }
         self.stable = self.candidate;
         self.since = None;
-        Some(if self.stable {
-            Edge::Press
-        } else {
-            Edge::Release
-        })
+        Some(if self.stable { Edge::Press } else { Edge::Release })
     }
 }
 
@@ -74,10 +65,7 @@ mod tests {
     fn run(d: &mut Debouncer, t0: Instant, samples: &[(u64, bool)]) -> Vec<(u64, Edge)> {
         samples
             .iter()
-            .filter_map(|&(ms, level)| {
-                d.update(level, t0 + Duration::from_millis(ms))
-                    .map(|e| (ms, e))
-            })
+            .filter_map(|&(ms, level)| d.update(level, t0 + Duration::from_millis(ms)).map(|e| (ms, e)))
             .collect()
     }
 
@@ -103,15 +91,7 @@ mod tests {
         let t0 = Instant::now();
         let mut d = Debouncer::default();
         // Contact bounces for 12 ms, then settles pressed at 12 ms.
-        let bounce = [
-            (0, true),
-            (2, false),
-            (4, true),
-            (6, false),
-            (8, true),
-            (10, false),
-            (12, true),
-        ];
+        let bounce = [(0, true), (2, false), (4, true), (6, false), (8, true), (10, false), (12, true)];
         let mut samples = bounce.to_vec();
         samples.extend(hold(15, 100, true));
         let edges = run(&mut d, t0, &samples);
@@ -151,9 +131,6 @@ mod tests {
         let t0 = Instant::now();
         let mut d = Debouncer::default();
         assert_eq!(d.update(true, t0 + Duration::from_secs(5)), None);
-        assert_eq!(
-            d.update(true, t0 + Duration::from_millis(5050)),
-            Some(Edge::Press)
-        );
+        assert_eq!(d.update(true, t0 + Duration::from_millis(5050)), Some(Edge::Press));
     }
 }

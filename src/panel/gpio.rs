@@ -16,10 +16,7 @@ use std::time::{Duration, Instant};
 use log::{info, warn};
 use rppal::gpio::{Gpio, InputPin, Level, OutputPin};
 
-use super::{
-    check_led_count, ButtonEvent, Buttons, Control, Debouncer, GpioConfig, LedState, Leds,
-    PanelError, Pull,
-};
+use super::{check_led_count, ButtonEvent, Buttons, Control, Debouncer, GpioConfig, LedState, Leds, PanelError, Pull};
 
 /// Maps an `rppal` error to a [`PanelError`] that tells what to do.
 fn gpio_error(e: rppal::gpio::Error) -> PanelError {
@@ -29,9 +26,7 @@ fn gpio_error(e: rppal::gpio::Error) -> PanelError {
         E::PermissionDenied(path) => PanelError::GpioPermission { path },
         E::Io(e) if e.kind() == std::io::ErrorKind::NotFound => PanelError::GpioMissing(e),
         E::Io(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            PanelError::GpioPermission {
-                path: "/dev/gpiomem".into(),
-            }
+            PanelError::GpioPermission { path: "/dev/gpiomem".into() }
         }
         E::PinUsed(pin) => PanelError::PinBusy(pin),
         E::PinNotAvailable(pin) => PanelError::NoSuchPin(pin),
@@ -63,17 +58,9 @@ pub fn open(cfg: &GpioConfig, labels: &[String]) -> Result<(GpioButtons, GpioLed
     let active_low = cfg.active_low_leds;
     let output = |pin: u8| -> Result<OutputPin, PanelError> {
         let pin = gpio.get(pin).map_err(gpio_error)?;
-        Ok(if active_low {
-            pin.into_output_high()
-        } else {
-            pin.into_output_low()
-        })
+        Ok(if active_low { pin.into_output_high() } else { pin.into_output_low() })
     };
-    let label_leds = resolved
-        .label_leds
-        .iter()
-        .map(|p| p.map(output).transpose())
-        .collect::<Result<Vec<_>, _>>()?;
+    let label_leds = resolved.label_leds.iter().map(|p| p.map(output).transpose()).collect::<Result<Vec<_>, _>>()?;
     let status = resolved.status_led.map(output).transpose()?;
 
     let buttons = GpioButtons::start(
@@ -86,14 +73,7 @@ pub fn open(cfg: &GpioConfig, labels: &[String]) -> Result<(GpioButtons, GpioLed
         "GPIO panel: buttons {:?}, LEDs {:?}, status LED {:?}",
         resolved.buttons, resolved.label_leds, resolved.status_led
     );
-    Ok((
-        buttons,
-        GpioLeds {
-            labels: label_leds,
-            status,
-            active_low,
-        },
-    ))
+    Ok((buttons, GpioLeds { labels: label_leds, status, active_low }))
 }
 
 /// GPIO buttons, sampled and debounced on a background thread.
@@ -130,10 +110,7 @@ impl GpioButtons {
                     let now = Instant::now();
                     for (pin, control, deb) in &mut buttons {
                         if let Some(edge) = deb.update(pressed(pin), now) {
-                            let event = ButtonEvent {
-                                control: *control,
-                                edge,
-                            };
+                            let event = ButtonEvent { control: *control, edge };
                             if tx.send(event).is_err() {
                                 return;
                             }
@@ -149,11 +126,7 @@ impl GpioButtons {
                 }
             })
             .map_err(PanelError::Thread)?;
-        Ok(GpioButtons {
-            events,
-            stop,
-            thread: Some(thread),
-        })
+        Ok(GpioButtons { events, stop, thread: Some(thread) })
     }
 }
 
@@ -164,9 +137,7 @@ impl Buttons for GpioButtons {
             match self.events.try_recv() {
                 Ok(event) => out.push(event),
                 Err(TryRecvError::Empty) => return Ok(out),
-                Err(TryRecvError::Disconnected) if out.is_empty() => {
-                    return Err(PanelError::PollThreadDied)
-                }
+                Err(TryRecvError::Disconnected) if out.is_empty() => return Err(PanelError::PollThreadDied),
                 Err(TryRecvError::Disconnected) => return Ok(out),
             }
         }
@@ -214,10 +185,7 @@ impl Leds for GpioLeds {
 
     fn off(&mut self) {
         let off = led_level(false, self.active_low);
-        let pins = self
-            .labels
-            .iter_mut()
-            .chain(std::iter::once(&mut self.status));
+        let pins = self.labels.iter_mut().chain(std::iter::once(&mut self.status));
         for pin in pins.flatten() {
             pin.write(off);
         }
@@ -247,27 +215,19 @@ mod tests {
     fn rppal_errors_become_actionable_messages() {
         use rppal::gpio::Error as E;
         let msg = gpio_error(E::PermissionDenied("/dev/gpiomem".into())).to_string();
-        assert!(
-            msg.contains("/dev/gpiomem") && msg.contains("group gpio"),
-            "{msg}"
-        );
+        assert!(msg.contains("/dev/gpiomem") && msg.contains("group gpio"), "{msg}");
         let msg = gpio_error(E::UnknownModel).to_string();
         assert!(msg.contains("Raspberry Pi"), "{msg}");
         let e = E::Io(std::io::Error::from(std::io::ErrorKind::NotFound));
         assert!(matches!(gpio_error(e), PanelError::GpioMissing(_)));
         assert!(matches!(gpio_error(E::PinUsed(4)), PanelError::PinBusy(4)));
-        assert!(gpio_error(E::PinNotAvailable(40))
-            .to_string()
-            .contains("40"));
+        assert!(gpio_error(E::PinNotAvailable(40)).to_string().contains("40"));
     }
 
     #[test]
     fn config_errors_come_before_touching_hardware() {
         let cfg = GpioConfig {
-            buttons: vec![super::super::ButtonConfig {
-                pin: 17,
-                action: "bird".into(),
-            }],
+            buttons: vec![super::super::ButtonConfig { pin: 17, action: "bird".into() }],
             ..GpioConfig::default()
         };
         let err = open(&cfg, &["cat".into()]).err().expect("must fail");
@@ -277,9 +237,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn not_a_raspberry_pi_on_a_pc() {
-        let err = open(&GpioConfig::default(), &["cat".into()])
-            .err()
-            .expect("no GPIO on x86_64");
+        let err = open(&GpioConfig::default(), &["cat".into()]).err().expect("no GPIO on x86_64");
         assert!(matches!(err, PanelError::NotRaspberryPi), "{err}");
     }
 }

@@ -18,9 +18,7 @@ use crossterm::terminal::{self, Clear, ClearType};
 use crossterm::{execute, queue};
 use log::warn;
 
-use super::{
-    check_led_count, ButtonEvent, Buttons, Control, KeyboardConfig, LedState, Leds, PanelError,
-};
+use super::{check_led_count, ButtonEvent, Buttons, Control, KeyboardConfig, LedState, Leds, PanelError};
 
 /// Most labels that get a number key.
 pub const MAX_KEYED_LABELS: usize = 9;
@@ -50,31 +48,17 @@ impl Drop for RawMode {
 }
 
 /// Opens the keyboard panel; errors when stdin is not a terminal.
-pub fn open(
-    cfg: &KeyboardConfig,
-    labels: &[String],
-) -> Result<(KeyboardButtons, KeyboardLeds), PanelError> {
+pub fn open(cfg: &KeyboardConfig, labels: &[String]) -> Result<(KeyboardButtons, KeyboardLeds), PanelError> {
     if !io::stdin().is_terminal() {
         return Err(PanelError::NotATerminal);
     }
     if labels.len() > MAX_KEYED_LABELS {
-        warn!(
-            "keyboard panel: only the first {MAX_KEYED_LABELS} of {} labels have a key",
-            labels.len()
-        );
+        warn!("keyboard panel: only the first {MAX_KEYED_LABELS} of {} labels have a key", labels.len());
     }
     let raw = RawMode::enable()?;
-    let buttons = KeyboardButtons {
-        n_labels: labels.len(),
-        clear_key: cfg.clear_key,
-        _raw: Arc::clone(&raw),
-    };
-    let mut leds = KeyboardLeds {
-        labels: labels.to_vec(),
-        hint: key_hint(labels.len(), cfg.clear_key),
-        shown: None,
-        _raw: raw,
-    };
+    let buttons = KeyboardButtons { n_labels: labels.len(), clear_key: cfg.clear_key, _raw: Arc::clone(&raw) };
+    let mut leds =
+        KeyboardLeds { labels: labels.to_vec(), hint: key_hint(labels.len(), cfg.clear_key), shown: None, _raw: raw };
     leds.set(&LedState::off(labels.len()))?;
     Ok((buttons, leds))
 }
@@ -163,12 +147,7 @@ impl KeyboardLeds {
     fn draw(&mut self, state: &LedState) -> io::Result<()> {
         let line = format!("{}   ({})", render_status(&self.labels, state), self.hint);
         let mut out = io::stdout().lock();
-        queue!(
-            out,
-            MoveToColumn(0),
-            Clear(ClearType::CurrentLine),
-            Print(line)
-        )?;
+        queue!(out, MoveToColumn(0), Clear(ClearType::CurrentLine), Print(line))?;
         out.flush()?;
         self.shown = Some(state.clone());
         Ok(())
@@ -216,10 +195,7 @@ mod tests {
         assert_eq!(m(key(KeyCode::Char('q'))), Some(Control::Quit));
         assert_eq!(m(key(KeyCode::Esc)), Some(Control::Quit));
         assert_eq!(m(key(KeyCode::Char('c'))), None);
-        assert_eq!(
-            map_key(&key(KeyCode::Char('c')), 2, true),
-            Some(Control::Clear)
-        );
+        assert_eq!(map_key(&key(KeyCode::Char('c')), 2, true), Some(Control::Clear));
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(map_key(&ctrl_c, 2, true), Some(Control::Quit));
         let ctrl_t = KeyEvent::new(KeyCode::Char('t'), KeyModifiers::CONTROL);
@@ -235,14 +211,8 @@ mod tests {
     #[test]
     fn status_line_shows_each_led() {
         let labels = vec!["cat".to_string(), "dog".to_string()];
-        let state = LedState {
-            labels: vec![true, false],
-            status: false,
-        };
-        assert_eq!(
-            render_status(&labels, &state),
-            "[1 ● cat] [2 ○ dog] status ○"
-        );
+        let state = LedState { labels: vec![true, false], status: false };
+        assert_eq!(render_status(&labels, &state), "[1 ● cat] [2 ○ dog] status ○");
         assert_eq!(key_hint(2, false), "1-2 capture, t train, q quit");
         assert_eq!(key_hint(1, true), "1 capture, t train, c clear, q quit");
     }
@@ -253,9 +223,7 @@ mod tests {
         if io::stdin().is_terminal() {
             return;
         }
-        let err = open(&KeyboardConfig::default(), &["cat".into()])
-            .err()
-            .expect("must fail without a TTY");
+        let err = open(&KeyboardConfig::default(), &["cat".into()]).err().expect("must fail without a TTY");
         assert!(matches!(err, PanelError::NotATerminal));
         assert!(err.to_string().contains("not a TTY"));
     }

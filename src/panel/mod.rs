@@ -16,8 +16,7 @@ pub mod simulated;
 use std::time::Instant;
 
 pub use config::{
-    resolve_action, resolve_label, ButtonConfig, GpioConfig, KeyboardConfig, LedConfig,
-    PanelConfig, Pull,
+    resolve_action, resolve_label, ButtonConfig, GpioConfig, KeyboardConfig, LedConfig, PanelConfig, Pull,
 };
 pub use debounce::Debouncer;
 pub use error::PanelError;
@@ -58,18 +57,12 @@ pub struct ButtonEvent {
 impl ButtonEvent {
     /// A press of `control`.
     pub fn press(control: Control) -> Self {
-        ButtonEvent {
-            control,
-            edge: Edge::Press,
-        }
+        ButtonEvent { control, edge: Edge::Press }
     }
 
     /// A release of `control`.
     pub fn release(control: Control) -> Self {
-        ButtonEvent {
-            control,
-            edge: Edge::Release,
-        }
+        ButtonEvent { control, edge: Edge::Release }
     }
 }
 
@@ -85,10 +78,7 @@ pub struct LedState {
 impl LedState {
     /// All LEDs off, for `n_labels` labels.
     pub fn off(n_labels: usize) -> Self {
-        LedState {
-            labels: vec![false; n_labels],
-            status: false,
-        }
+        LedState { labels: vec![false; n_labels], status: false }
     }
 
     /// Only the LED of `label` lit.
@@ -121,10 +111,7 @@ pub(crate) fn check_led_count(state: &LedState, n_labels: usize) -> Result<(), P
     if state.labels.len() == n_labels {
         Ok(())
     } else {
-        Err(PanelError::LedCount {
-            expected: n_labels,
-            got: state.labels.len(),
-        })
+        Err(PanelError::LedCount { expected: n_labels, got: state.labels.len() })
     }
 }
 

@@ -41,15 +41,9 @@ impl HoldRepeater {
     /// # Panics
     /// If `rate_hz` is not a positive finite number.
     pub fn timed(delay: Duration, rate_hz: f64) -> Self {
-        assert!(
-            rate_hz.is_finite() && rate_hz > 0.0,
-            "hold repeat rate must be positive, got {rate_hz}"
-        );
+        assert!(rate_hz.is_finite() && rate_hz > 0.0, "hold repeat rate must be positive, got {rate_hz}");
         HoldRepeater {
-            mode: Mode::Timed {
-                delay,
-                period: Duration::from_secs_f64(1.0 / rate_hz),
-            },
+            mode: Mode::Timed { delay, period: Duration::from_secs_f64(1.0 / rate_hz) },
             held: BTreeMap::new(),
             tapped: Vec::new(),
         }
@@ -57,11 +51,7 @@ impl HoldRepeater {
 
     /// Per-frame mode: one capture per [`tick`](Self::tick) while held.
     pub fn per_frame() -> Self {
-        HoldRepeater {
-            mode: Mode::PerFrame,
-            held: BTreeMap::new(),
-            tapped: Vec::new(),
-        }
+        HoldRepeater { mode: Mode::PerFrame, held: BTreeMap::new(), tapped: Vec::new() }
     }
 
     /// Labels currently held, in index order.
@@ -216,9 +206,7 @@ mod tests {
         assert_eq!(r.on_event(&press(1), at(50)), vec![1]);
         // A repeated press event while held does not restart the burst.
         assert!(r.on_event(&press(0), at(60)).is_empty());
-        assert!(r
-            .on_event(&ButtonEvent::press(Control::Train), at(60))
-            .is_empty());
+        assert!(r.on_event(&ButtonEvent::press(Control::Train), at(60)).is_empty());
         assert_eq!(r.due(at(100)), vec![0]);
         assert_eq!(r.due(at(150)), vec![1]);
         assert_eq!(r.held(), vec![0, 1]);

@@ -49,13 +49,8 @@ impl SimulatedPanel {
             changed: Condvar::new(),
         });
         (
-            SimButtons {
-                shared: Arc::clone(&shared),
-            },
-            SimLeds {
-                shared: Arc::clone(&shared),
-                n_labels,
-            },
+            SimButtons { shared: Arc::clone(&shared) },
+            SimLeds { shared: Arc::clone(&shared), n_labels },
             SimHandle { shared },
         )
     }
@@ -121,9 +116,7 @@ pub struct SimHandle {
 impl SimHandle {
     fn check(&self, state: &State, control: Control) -> Result<(), PanelError> {
         match control {
-            Control::Label(i) if i >= state.n_labels => {
-                Err(PanelError::UnknownControl(format!("{control:?}")))
-            }
+            Control::Label(i) if i >= state.n_labels => Err(PanelError::UnknownControl(format!("{control:?}"))),
             _ => Ok(()),
         }
     }
@@ -190,11 +183,7 @@ impl SimHandle {
 
     /// Waits until the LEDs show a state for which `pred` holds; returns
     /// that state, or `None` on timeout.
-    pub fn wait_for_leds(
-        &self,
-        timeout: Duration,
-        pred: impl Fn(&LedState) -> bool,
-    ) -> Option<LedState> {
+    pub fn wait_for_leds(&self, timeout: Duration, pred: impl Fn(&LedState) -> bool) -> Option<LedState> {
         let state = self.shared.lock();
         let (state, _) = self
             .shared
@@ -239,18 +228,9 @@ mod tests {
         leds.set(&LedState::only(2, 0)).unwrap(); // unchanged: not in history
         leds.set(&LedState::only(2, 1)).unwrap();
         assert_eq!(handle.leds(), LedState::only(2, 1));
-        assert!(matches!(
-            leds.set(&LedState::off(3)),
-            Err(PanelError::LedCount {
-                expected: 2,
-                got: 3
-            })
-        ));
+        assert!(matches!(leds.set(&LedState::off(3)), Err(PanelError::LedCount { expected: 2, got: 3 })));
         drop(leds);
-        assert_eq!(
-            handle.led_history(),
-            vec![LedState::only(2, 0), LedState::only(2, 1), LedState::off(2)]
-        );
+        assert_eq!(handle.led_history(), vec![LedState::only(2, 0), LedState::only(2, 1), LedState::off(2)]);
         assert_eq!(handle.led_writes(), 4);
     }
 }
