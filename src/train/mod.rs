@@ -86,7 +86,7 @@ pub struct TrainReport {
     pub n_holdout: usize,
     /// Held-out metrics; `None` when a label had too few examples to hold any out.
     pub holdout: Option<Metrics>,
-    /// Per-label thresholds chosen on the held-out part.
+    /// Per-label thresholds: the lowest with the best F1 on the held-out part.
     pub thresholds: Vec<f32>,
     /// The original ImageNet model on the same held-out images (cat/dog labels only).
     pub baseline: Option<Baseline>,
