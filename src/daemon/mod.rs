@@ -7,7 +7,7 @@ mod run;
 mod trainer;
 
 pub use feedback::Feedback;
-pub use run::run;
+pub use run::{run, run_with};
 
 use crate::camera::Frame;
 use crate::config::Config;

@@ -1,10 +1,10 @@
 //! `teachcam run`: the daemon on real (or configured) hardware until SIGINT/SIGTERM or QUIT.
 
 use super::Daemon;
-use crate::camera::{self, spawn_capture, CameraError, SlotMode};
+use crate::camera::{self, spawn_capture, CameraError, FrameSource, SlotMode};
 use crate::config::Config;
 use crate::embed::Embedder;
-use crate::panel::{self, HoldRepeater};
+use crate::panel::{self, Buttons, HoldRepeater, Leds};
 use anyhow::{anyhow, Context, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 /// How long the loop waits for a frame before ticking without one (buttons stay live).
 const FRAME_WAIT: Duration = Duration::from_millis(200);
 
-/// Runs the daemon with the configured source and panel.
+/// Runs the daemon with the configured source and panel until SIGINT/SIGTERM or QUIT.
 pub fn run(config: &Config) -> Result<()> {
     let source_cfg = config.source.as_ref().ok_or_else(|| {
         anyhow!("the configuration has no [source] section; see config/teachcam.toml or config/desktop.toml")
@@ -25,17 +25,28 @@ pub fn run(config: &Config) -> Result<()> {
     let source = camera::open(source_cfg)?;
     let (buttons, leds) = panel::open(panel_cfg, &config.labels)?;
     let embedder = Arc::new(Embedder::open(&config.model)?);
-
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop)).context("installing the signal handlers")?;
     }
+    run_with(config, source, buttons, leds, embedder, &stop)
+}
+
+/// The daemon loop on given parts, until `stop` is set, QUIT is pressed or the frames end.
+/// The newest frame is always processed; frames that arrive while one is embedded are dropped.
+pub fn run_with(
+    config: &Config,
+    source: Box<dyn FrameSource>,
+    buttons: Box<dyn Buttons>,
+    leds: Box<dyn Leds>,
+    embedder: Arc<Embedder>,
+    stop: &AtomicBool,
+) -> Result<()> {
     let capture = spawn_capture(source, SlotMode::Latest);
     log::info!("camera: {}; labels: {}", capture.describe(), config.labels.join(", "));
     let repeater =
         HoldRepeater::timed(Duration::from_millis(config.capture.hold_delay_ms), config.capture.hold_rate_hz);
     let mut daemon = Daemon::new(config.clone(), embedder, buttons, leds, repeater, Instant::now())?;
-
     let mut waited = Duration::ZERO;
     let result = loop {
         if stop.load(Ordering::Relaxed) || daemon.quit_requested() {
