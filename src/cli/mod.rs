@@ -90,7 +90,7 @@ pub enum Command {
 
 /// Entry point of the binary: runs the command line, prints errors as one line, returns the exit code.
 pub fn main() -> i32 {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).format_target(false).init();
+    init_logging();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => 0,
@@ -99,6 +99,16 @@ pub fn main() -> i32 {
             1
         }
     }
+}
+
+/// Logs to stderr at `info` unless `RUST_LOG` says otherwise. On a terminal, lines end with
+/// `\r\n` so they stay readable while the keyboard panel holds the terminal in raw mode.
+fn init_logging() {
+    use std::io::{IsTerminal, Write};
+    let eol = if std::io::stderr().is_terminal() { "\r\n" } else { "\n" };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format(move |buf, record| write!(buf, "[{} {:5}] {}{eol}", buf.timestamp_seconds(), record.level(), record.args()))
+        .init();
 }
 
 /// Runs one parsed command line.
