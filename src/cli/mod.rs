@@ -5,6 +5,7 @@ mod embed_many;
 mod eval;
 mod import;
 mod report;
+mod selftest;
 mod status;
 mod train_cmd;
 
@@ -77,6 +78,12 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Wiring check: blink each LED in turn, then print each button press.
+    Selftest {
+        /// Stop printing button presses after this many seconds.
+        #[arg(long, default_value_t = 600)]
+        seconds: u64,
+    },
     /// Time model load, preprocessing, embedding, training and prediction.
     Bench {
         /// Embeddings to time (the median is reported).
@@ -107,7 +114,9 @@ fn init_logging() {
     use std::io::{IsTerminal, Write};
     let eol = if std::io::stderr().is_terminal() { "\r\n" } else { "\n" };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-        .format(move |buf, record| write!(buf, "[{} {:5}] {}{eol}", buf.timestamp_seconds(), record.level(), record.args()))
+        .format(move |buf, record| {
+            write!(buf, "[{} {:5}] {}{eol}", buf.timestamp_seconds(), record.level(), record.args())
+        })
         .init();
 }
 
@@ -124,6 +133,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Eval { json, dir } => eval::eval(&config, &dir, json),
         Command::Status => status::run(&config),
         Command::Run => crate::daemon::run(&config),
+        Command::Selftest { seconds } => selftest::run(&config, seconds),
         Command::Scenario { file, out } => scenario(&config, &file, out.as_deref()),
         Command::Bench { iters, compare } => bench::run(&config, iters, compare.as_deref()),
     }
