@@ -1,5 +1,5 @@
 //! LED patterns a user can read without a screen, drawn over the live detection:
-//! a capture blinks its label's LED, training blinks the status LED, a finished training
+//! a capture blinks its label's LED (alone), training blinks the status LED, a finished training
 //! flashes every label LED, an error blinks the status LED, and a TRAIN press with too few
 //! labels blinks the LEDs of the labels that still need examples.
 
@@ -40,8 +40,9 @@ fn blinking(start: Instant, now: Instant) -> bool {
 }
 
 impl Feedback {
-    /// A capture of `label` at `now`.
+    /// A capture of `label` at `now` (replacing the blink of an earlier capture).
     pub fn captured(&mut self, label: usize, now: Instant) {
+        self.active.retain(|(p, _, _)| !matches!(p, Pattern::Capture(_)));
         self.active.push((Pattern::Capture(label), now, now + BLINK));
     }
 
@@ -81,9 +82,9 @@ impl Feedback {
         for (p, start, _) in &self.active {
             match p {
                 Pattern::Capture(k) => {
-                    if let Some(l) = s.labels.get_mut(*k) {
-                        *l = !*l;
-                    }
+                    // Only the captured label's LED, toggled: never two labels lit.
+                    let on = !s.labels.get(*k).copied().unwrap_or(true);
+                    s.labels.iter_mut().enumerate().for_each(|(j, l)| *l = j == *k && on);
                 }
                 Pattern::Result => s.labels.iter_mut().for_each(|l| *l = true),
                 Pattern::Error => s.status = blinking(*start, now),
@@ -112,8 +113,9 @@ mod tests {
         let mut f = Feedback::default();
         let base = LedState { labels: vec![false, true], status: true };
         f.captured(0, t0);
+        assert_eq!(f.apply(&base, t0 + Duration::from_millis(10)).labels, vec![true, false], "cat alone");
         f.captured(1, t0);
-        assert_eq!(f.apply(&base, t0 + Duration::from_millis(10)).labels, vec![true, false]);
+        assert_eq!(f.apply(&base, t0 + Duration::from_millis(10)).labels, vec![false, false], "dog toggled off");
         assert!(f.busy(t0 + Duration::from_millis(100)));
         assert_eq!(f.apply(&base, t0 + BLINK), base);
         assert!(!f.busy(t0 + BLINK));

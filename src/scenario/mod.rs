@@ -44,7 +44,7 @@ pub struct Summary {
     pub data: PathBuf,
     /// Frames shown.
     pub frames: usize,
-    /// Images whose last frame was scored (their expected label is known).
+    /// Images whose last frame was scored (their expected label is known and no button was held).
     pub scored: usize,
     /// Of those, the ones whose LEDs were right.
     pub correct: usize,
@@ -168,7 +168,8 @@ pub fn run(config: &Config, path: &Path, out: Option<&Path>) -> Result<Summary> 
                 summary.frames += 1;
                 let lit: Vec<usize> = (0..labels.len()).filter(|&k| report.leds.labels[k]).collect();
                 summary.multiple_lit += (lit.len() > 1) as usize;
-                if let (true, Some(expected)) = (planned.last_repeat, &planned.expected) {
+                // Frames shown while a button is held are captures, not tests.
+                if let (true, None, Some(expected)) = (planned.last_repeat, &step.hold, &planned.expected) {
                     summary.scored += 1;
                     let k = labels.iter().position(|l| l == expected).expect("expected labels are config labels");
                     let right = if config.live.no_led.contains(expected) { lit.is_empty() } else { lit == [k] };
