@@ -6,6 +6,9 @@ use common::*;
 
 #[test]
 fn import_train_predict_eval_on_synthetic_images() {
+    if common::emulated("import_train_predict_eval_on_synthetic_images") {
+        return;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let (train, test, data) = (tmp.path().join("train"), tmp.path().join("test"), tmp.path().join("data"));
     synthetic_set(&train, 12, 1, (320, 240));
