@@ -102,3 +102,50 @@ fn cats_and_dogs_through_the_daemon_and_after_a_restart() {
     eprintln!("{out2}");
     assert_eq!(led_accuracy(&out2), (c1, n1), "the restarted detector gives the same result");
 }
+
+#[test]
+fn a_background_label_lights_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (teach, test) = (tmp.path().join("teach"), tmp.path().join("test"));
+    synthetic_set(&teach, 8, 21, (320, 240));
+    synthetic_set(&test, 4, 22, (320, 240));
+    // The "nothing there" scene: a plain grey wall with a little noise.
+    for (dir, seed) in [(&teach, 23u64), (&test, 24)] {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        std::fs::create_dir_all(dir.join("none")).unwrap();
+        for i in 0..8 {
+            let base: u8 = rng.random_range(90..170);
+            image::RgbImage::from_fn(320, 240, |_, _| {
+                let v = base.saturating_add(rng.random_range(0..12));
+                image::Rgb([v, v, v])
+            })
+            .save(dir.join(format!("none/none{i:02}.jpg")))
+            .unwrap();
+        }
+    }
+    let conf =
+        write(&tmp.path().join("c.toml"), "labels = [\"warm\", \"cool\", \"none\"]\n[live]\nno_led = [\"none\"]\n");
+    let hold =
+        |label: &str| format!("[[step]]\nframes = {:?}\nhold = \"{label}\"\n", teach.join(label).to_str().unwrap());
+    let scenario = format!(
+        "{}{}{}[[step]]\npress = \"train\"\n[[step]]\nframes = {:?}\nrecurse = true\nrepeat = 3\n",
+        hold("warm"),
+        hold("cool"),
+        hold("none"),
+        test.to_str().unwrap()
+    );
+    let file = write(&tmp.path().join("s.toml"), &scenario);
+    let jsonl = tmp.path().join("out.jsonl");
+    let out = ok(&["--config", &conf, "scenario", &file, "--out", jsonl.to_str().unwrap()]);
+    assert_eq!(led_accuracy(&out), (16, 16), "{out}");
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&jsonl).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let grey: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["frame"].as_str().unwrap().contains("test/none/")).collect();
+    assert_eq!(grey.len(), 8 * 3);
+    for l in grey.iter().skip(2) {
+        assert_eq!(l["label"], "none", "{l}");
+        assert_eq!(l["leds"], serde_json::json!({"warm": false, "cool": false, "none": false}), "{l}");
+    }
+}
