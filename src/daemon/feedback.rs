@@ -36,7 +36,7 @@ pub struct Feedback {
 
 fn blinking(start: Instant, now: Instant) -> bool {
     let phase = now.saturating_duration_since(start).as_millis() / HALF.as_millis();
-    phase % 2 == 0
+    phase.is_multiple_of(2)
 }
 
 impl Feedback {

@@ -66,7 +66,7 @@ pub fn run_with(
             }
             Err(CameraError::FrameTimeout(_)) => {
                 waited += FRAME_WAIT;
-                if waited.as_millis() % 5000 == 0 {
+                if waited.as_millis().is_multiple_of(5000) {
                     log::warn!("no frame from {} for {} s", capture.describe(), waited.as_secs());
                 }
                 if let Err(e) = daemon.tick(None, Instant::now()) {

@@ -101,6 +101,6 @@ mod tests {
         assert!(decode(&flipped).unwrap_err().contains("checksum"));
         assert!(decode(&good[..good.len() - 5]).unwrap_err().contains("truncated"));
         assert!(decode(b"").is_err());
-        assert!(decode(&vec![0u8; 200]).unwrap_err().contains("magic"));
+        assert!(decode(&[0u8; 200]).unwrap_err().contains("magic"));
     }
 }

@@ -60,7 +60,7 @@ pub fn warm(rng: &mut impl Rng, w: u32, h: u32) -> RgbImage {
 
 /// A synthetic "cool" picture: blue/green stripes at a varied angle and pitch.
 pub fn cool(rng: &mut impl Rng, w: u32, h: u32) -> RgbImage {
-    let (a, pitch) = (rng.random_range(0.0..3.14f32), rng.random_range(8.0..20.0f32));
+    let (a, pitch) = (rng.random_range(0.0..std::f32::consts::PI), rng.random_range(8.0..20.0f32));
     let (s, c) = a.sin_cos();
     RgbImage::from_fn(w, h, |x, y| {
         let t = (x as f32 * c + y as f32 * s) / pitch;
