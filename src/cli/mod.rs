@@ -108,14 +108,18 @@ pub fn main() -> i32 {
     }
 }
 
-/// Logs to stderr at `info` unless `RUST_LOG` says otherwise. On a terminal, lines end with
-/// `\r\n` so they stay readable while the keyboard panel holds the terminal in raw mode.
+/// Logs to stderr at `info` unless `RUST_LOG` says otherwise. On a terminal, a line first
+/// clears the keyboard panel's LED status line and ends with `\r\n`, so logs stay readable
+/// while the terminal is in raw mode.
 fn init_logging() {
     use std::io::{IsTerminal, Write};
-    let eol = if std::io::stderr().is_terminal() { "\r\n" } else { "\n" };
+    let terminal = std::io::stderr().is_terminal();
+    let (start, eol) = if terminal { ("\r\x1b[2K", "\r\n") } else { ("", "\n") };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        // Keep the escape above: anstream would strip it as a colour code.
+        .write_style(if terminal { env_logger::WriteStyle::Always } else { env_logger::WriteStyle::Auto })
         .format(move |buf, record| {
-            write!(buf, "[{} {:5}] {}{eol}", buf.timestamp_seconds(), record.level(), record.args())
+            write!(buf, "{start}[{} {:5}] {}{eol}", buf.timestamp_seconds(), record.level(), record.args())
         })
         .init();
 }

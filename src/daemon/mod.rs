@@ -109,9 +109,13 @@ impl Daemon {
         };
         let counts = store.counts();
         log::info!(
-            "{} examples ({}); {}",
+            "{} examples{}; {}",
             examples.len(),
-            counts.iter().map(|(l, n)| format!("{l} {n}")).collect::<Vec<_>>().join(", "),
+            if counts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", counts.iter().map(|(l, n)| format!("{l} {n}")).collect::<Vec<_>>().join(", "))
+            },
             match &head {
                 Some(h) => format!("detecting {} with the saved head", h.labels.join("/")),
                 None => "no trained head yet: capture examples of 2 labels, then press TRAIN".into(),
