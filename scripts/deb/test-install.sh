@@ -104,8 +104,8 @@ check "/var/lib/teachcam owned by teachcam, 0750" '[ "$(stat -c "%U:%G %a" /var/
 check "conffile registered" 'dpkg-query -W -f="\${Conffiles}" teachcam | grep -q " /etc/teachcam/teachcam.toml "'
 check "config uses absolute paths" 'grep -qx "data_dir = \"/var/lib/teachcam\"" /etc/teachcam/teachcam.toml && grep -qx "path = \"/usr/share/teachcam/models/efficientnet-lite0-int8.onnx\"" /etc/teachcam/teachcam.toml'
 check "unit installed" '[ -f /lib/systemd/system/teachcam.service ]'
-check "unit registered with deb-systemd-helper" 'deb-systemd-helper debian-installed teachcam.service'
-check "unit not enabled on install" '! deb-systemd-helper is-enabled teachcam.service && [ ! -e /etc/systemd/system/multi-user.target.wants/teachcam.service ]'
+check "unit registered with deb-systemd-helper" 'DPKG_MAINTSCRIPT_PACKAGE=teachcam deb-systemd-helper debian-installed teachcam.service'
+check "unit not enabled on install" '! systemctl is-enabled --quiet teachcam.service && [ ! -e /etc/systemd/system/multi-user.target.wants/teachcam.service ]'
 check "systemd-analyze verify of the installed unit is silent" 'out=$(systemd-analyze verify --man=no /lib/systemd/system/teachcam.service 2>&1) && [ -z "$out" ]'
 
 echo "== the installed binary, as the teachcam user, with the installed config (under qemu)"
@@ -117,7 +117,7 @@ check "example stored under /var/lib/teachcam by the teachcam user" '[ -n "$(fin
 echo "   $(($(date +%s) - t0)) s"
 
 echo "== upgrade (reinstall) after an admin enabled the unit and edited the config"
-in_root 'deb-systemd-helper enable teachcam.service && echo "# local edit" >>/etc/teachcam/teachcam.toml'
+in_root 'systemctl enable teachcam.service && echo "# local edit" >>/etc/teachcam/teachcam.toml'
 apt_q "install --reinstall --no-install-recommends /tmp/teachcam.deb"
 check "still enabled after the upgrade" '[ -L /etc/systemd/system/multi-user.target.wants/teachcam.service ]'
 check "local config edit kept" 'grep -qx "# local edit" /etc/teachcam/teachcam.toml'
@@ -137,7 +137,7 @@ check "package unknown to dpkg" '! dpkg-query -W -f="\${Status}" teachcam 2>/dev
 check "user and group gone" '! getent passwd teachcam && ! getent group teachcam'
 check "data gone" '[ ! -e /var/lib/teachcam ]'
 check "config gone" '[ ! -e /etc/teachcam ]'
-check "enable symlink and deb-systemd-helper state gone" '[ ! -e /etc/systemd/system/multi-user.target.wants/teachcam.service ] && ! deb-systemd-helper debian-installed teachcam.service'
+check "enable symlink and deb-systemd-helper state gone" '[ ! -e /etc/systemd/system/multi-user.target.wants/teachcam.service ] && ! DPKG_MAINTSCRIPT_PACKAGE=teachcam deb-systemd-helper debian-installed teachcam.service'
 getent passwd teachcam >/dev/null && die "a teachcam user exists on the host"
 dpkg --print-foreign-architectures | grep -qx arm64 && echo "  note: arm64 was already a foreign architecture on the host"
 echo "== package test passed"
