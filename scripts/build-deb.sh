@@ -75,19 +75,31 @@ install -m 0644 models/efficientnet-lite0-int8.onnx models/imagenet_classes.txt 
 install -m 0644 models/README.md "$ROOT$MODEL_DIR/README.md"
 
 # The config. Relative paths in a config are resolved against the working directory, so the
-# installed one must use absolute paths: data_dir and model.path are rewritten here (the
-# source file keeps its repository-relative paths for `cargo run`). The rewrite must hit
-# exactly one data_dir line before the first table and one path line in [model].
+# installed one must use absolute paths: data_dir and model.path are set here (the source
+# file keeps its repository-relative paths for `cargo run`). An existing top-level data_dir
+# line or [model] path line is replaced; a missing one is added.
 conf="$ROOT/etc/teachcam/teachcam.toml"
 if [ -f "$CONFIG_SRC" ]; then
     awk -v data_dir="$DATA_DIR" -v model="$MODEL_DIR/efficientnet-lite0-int8.onnx" '
-        /^[ \t]*\[/ { table = $0; sub(/#.*/, "", table); gsub(/[ \t\[\]"]/, "", table) }
+        function leave_table() {
+            if (table == "model" && !n_model) { print "path = \"" model "\""; n_model++ }
+        }
+        /^[ \t]*\[/ {
+            if (table == "" && !n_data) { print "data_dir = \"" data_dir "\"\n"; n_data++ }
+            leave_table()
+            table = $0; sub(/#.*/, "", table); gsub(/[ \t\[\]"]/, "", table)
+            if (table == "model") seen_model = 1
+            print; next
+        }
         table == "" && /^[ \t]*data_dir[ \t]*=/ { print "data_dir = \"" data_dir "\""; n_data++; next }
         table == "model" && /^[ \t]*path[ \t]*=/ { print "path = \"" model "\""; n_model++; next }
         { print }
         END {
+            if (!n_data) { print "data_dir = \"" data_dir "\""; n_data++ }
+            leave_table()
+            if (!seen_model) { print "\n[model]\npath = \"" model "\""; n_model++ }
             if (n_data != 1 || n_model != 1) {
-                printf "build-deb: error: config/teachcam.toml must set data_dir (top level) and [model] path once each; found %d and %d\n", n_data, n_model > "/dev/stderr"
+                printf "build-deb: error: config/teachcam.toml sets data_dir %d times and [model] path %d times\n", n_data, n_model > "/dev/stderr"
                 exit 1
             }
         }' "$CONFIG_SRC" >"$conf"
