@@ -17,7 +17,9 @@
 # Each stage is timed; a summary is printed at the end.
 #
 # Honours CARGO_TARGET_DIR. TEACHCAM_DATA_DIR (as in .ci/run) is only used for the smoke run's
-# photos. Exits non-zero on the first failure.
+# photos; TEACHCAM_SCENARIO names the scenario for the emulated scenario run (placeholder);
+# TEACHCAM_NATIVE_BIN names a native teachcam for stage 7 (default: build it).
+# Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -214,9 +216,14 @@ end "install, upgrade, remove, purge in an overlay"
 
 # --- 7. service ---------------------------------------------------------------------------
 begin service-test
-# The native binary (.ci/run's cargo test --release has built it; otherwise this builds it).
-cargo build --release --locked --bin teachcam
-scripts/deb/test-service.sh "$deb" "$TARGET_DIR/release/teachcam"
+# The native binary: .ci/run's cargo test --release has built it (else this builds it), or
+# $TEACHCAM_NATIVE_BIN names one.
+native="${TEACHCAM_NATIVE_BIN:-}"
+if [ -z "$native" ]; then
+    cargo build --release --locked --bin teachcam
+    native="$TARGET_DIR/release/teachcam"
+fi
+scripts/deb/test-service.sh "$deb" "$native"
 end "hardened unit under systemd 252 in a container (native binary)"
 
 echo
