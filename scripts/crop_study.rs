@@ -44,111 +44,65 @@ fn frame(kind: &str, img: &RgbImage, rng: &mut impl Rng) -> RgbImage {
             imageops::crop_imm(img, 0, (h - band) / 2, w, band).to_image()
         }
         "4:3 scene" | "16:9 scene" => {
-            let width = if kind == "4:3 scene" {
-                h * 4 / 3
-            } else {
-                h * 16 / 9
-            };
+            let width = if kind == "4:3 scene" { h * 4 / 3 } else { h * 16 / 9 };
             widen(img, width, rng.random_range(0..=width - w))
         }
         _ => unreachable!(),
     }
 }
 
-fn photos(
-    dir: &Path,
-    split: &str,
-    label: &str,
-    range: std::ops::Range<usize>,
-) -> Vec<(PathBuf, String)> {
-    range
-        .map(|i| {
-            (
-                dir.join(format!("{split}/{label}/{label}.{i}.jpg")),
-                label.to_string(),
-            )
-        })
-        .collect()
+fn photos(dir: &Path, split: &str, label: &str, range: std::ops::Range<usize>) -> Vec<(PathBuf, String)> {
+    range.map(|i| (dir.join(format!("{split}/{label}/{label}.{i}.jpg")), label.to_string())).collect()
 }
 
 fn main() {
-    let dir = PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .unwrap_or_else(|| "../shared/data/catsdogs".into()),
-    );
+    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "../shared/data/catsdogs".into()));
     let mut train_set = photos(&dir, "train", "cat", 0..20);
     train_set.extend(photos(&dir, "train", "dog", 0..20));
     let mut test_set = photos(&dir, "test", "cat", 300..800);
     test_set.extend(photos(&dir, "test", "dog", 300..800));
     let load = |set: &[(PathBuf, String)]| -> Vec<(RgbImage, String)> {
-        set.iter()
-            .map(|(p, l)| {
-                (
-                    teachcam::imageio::read_image(p).expect("photo").1,
-                    l.clone(),
-                )
-            })
-            .collect()
+        set.iter().map(|(p, l)| (teachcam::imageio::read_image(p).expect("photo").1, l.clone())).collect()
     };
     let (train_imgs, test_imgs) = (load(&train_set), load(&test_set));
-    println!(
-        "{:<14} {:>8} {:>8} {:>8}",
-        "frames", "center", "squash", "pad"
-    );
+    println!("{:<14} {:>8} {:>8} {:>8}", "frames", "center", "squash", "pad");
     for kind in KINDS {
         let mut row = format!("{kind:<14}");
         for crop in [Crop::Center, Crop::Squash, Crop::Pad] {
-            let embedder = Embedder::open(&ModelConfig {
-                crop,
-                ..Default::default()
-            })
-            .expect("model");
+            let embedder = Embedder::open(&ModelConfig { crop, ..Default::default() }).expect("model");
             let sha = embedder.info().sha256.clone();
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-            let embed =
-                |imgs: &[(RgbImage, String)], rng: &mut rand_chacha::ChaCha8Rng| -> Vec<Example> {
-                    let frames: Vec<(RgbImage, String)> = imgs
-                        .iter()
-                        .map(|(i, l)| (frame(kind, i, rng), l.clone()))
-                        .collect();
-                    let out = std::sync::Mutex::new(Vec::new());
-                    std::thread::scope(|s| {
-                        for part in frames.chunks(frames.len().div_ceil(2)) {
-                            let (out, embedder) = (&out, &embedder);
-                            s.spawn(move || {
-                                for (i, (f, l)) in part.iter().enumerate() {
-                                    let e = embedder.embed(f, false).expect("embeds");
-                                    let entry = Entry {
-                                        id: format!("{l}-{i:04}-{}", f.width()),
-                                        label: l.clone(),
-                                        image: String::new(),
-                                        sha256: String::new(),
-                                        source: String::new(),
-                                        added: 0,
-                                    };
-                                    out.lock().unwrap().push(Example {
-                                        entry,
-                                        embedding: e,
-                                    });
-                                }
-                            });
-                        }
-                    });
-                    out.into_inner().unwrap()
-                };
+            let embed = |imgs: &[(RgbImage, String)], rng: &mut rand_chacha::ChaCha8Rng| -> Vec<Example> {
+                let frames: Vec<(RgbImage, String)> =
+                    imgs.iter().map(|(i, l)| (frame(kind, i, rng), l.clone())).collect();
+                let out = std::sync::Mutex::new(Vec::new());
+                std::thread::scope(|s| {
+                    for part in frames.chunks(frames.len().div_ceil(2)) {
+                        let (out, embedder) = (&out, &embedder);
+                        s.spawn(move || {
+                            for (i, (f, l)) in part.iter().enumerate() {
+                                let e = embedder.embed(f, false).expect("embeds");
+                                let entry = Entry {
+                                    id: format!("{l}-{i:04}-{}", f.width()),
+                                    label: l.clone(),
+                                    image: String::new(),
+                                    sha256: String::new(),
+                                    source: String::new(),
+                                    added: 0,
+                                };
+                                out.lock().unwrap().push(Example { entry, embedding: e });
+                            }
+                        });
+                    }
+                });
+                out.into_inner().unwrap()
+            };
             let tr = embed(&train_imgs, &mut rng);
             let te = embed(&test_imgs, &mut rng);
-            let head =
-                train(&tr, &sha, embedder.info().dims, &HeadConfig::default()).expect("trains");
-            let correct = te
-                .iter()
-                .filter(|e| head.labels[head.predict(&e.embedding.vector).index] == e.entry.label)
-                .count();
-            row.push_str(&format!(
-                " {:>7.1}%",
-                100.0 * correct as f64 / te.len() as f64
-            ));
+            let head = train(&tr, &sha, embedder.info().dims, &HeadConfig::default()).expect("trains");
+            let correct =
+                te.iter().filter(|e| head.labels[head.predict(&e.embedding.vector).index] == e.entry.label).count();
+            row.push_str(&format!(" {:>7.1}%", 100.0 * correct as f64 / te.len() as f64));
         }
         println!("{row}");
     }

@@ -21,10 +21,7 @@ use teachcam::train::{train, HeadConfig};
 /// The photo number of an imported `label.N.jpg`.
 fn photo_number(e: &Example) -> usize {
     let file = e.entry.source.rsplit('/').next().unwrap_or_default();
-    file.split('.')
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .expect("imported from label.N.jpg")
+    file.split('.').nth(1).and_then(|n| n.parse().ok()).expect("imported from label.N.jpg")
 }
 
 fn main() {
@@ -33,58 +30,43 @@ fn main() {
         eprintln!("usage: head_sweep TRAIN_STORE TEST_STORE [SHOTS]");
         std::process::exit(2);
     };
-    let shots: usize = rest
-        .first()
-        .map(|s| s.parse().expect("SHOTS is a number"))
-        .unwrap_or(20);
-    let sha = file_sha256("models/efficientnet-lite0-int8.onnx".as_ref())
-        .expect("run from the repository root");
-    let all = Store::open(train_dir.as_ref())
-        .expect("train store")
-        .load(&sha)
-        .examples;
-    let test = Store::open(test_dir.as_ref())
-        .expect("test store")
-        .load(&sha)
-        .examples;
+    let shots: usize = rest.first().map(|s| s.parse().expect("SHOTS is a number")).unwrap_or(20);
+    let sha = file_sha256("models/efficientnet-lite0-int8.onnx".as_ref()).expect("run from the repository root");
+    let all = Store::open(train_dir.as_ref()).expect("train store").load(&sha).examples;
+    let test = Store::open(test_dir.as_ref()).expect("test store").load(&sha).examples;
     let largest = all.iter().map(photo_number).max().unwrap_or(0) + 1;
     let subsets = (largest / shots).min(10);
-    println!(
-        "{shots} shots per label, {subsets} disjoint subsets, {} test images",
-        test.len()
-    );
+    println!("{shots} shots per label, {subsets} disjoint subsets, {} test images", test.len());
     for l2 in [1e-3f32, 1e-2, 3e-2, 1e-1] {
         for use_mirrored in [false, true] {
-            let cfg = HeadConfig {
-                l2,
-                use_mirrored,
-                ..Default::default()
-            };
-            let accs: Vec<f64> = (0..subsets)
+            let cfg = HeadConfig { l2, use_mirrored, ..Default::default() };
+            let accs: Vec<(f64, f64)> = (0..subsets)
                 .map(|s| {
                     let range = s * shots..(s + 1) * shots;
-                    let sub: Vec<Example> = all
-                        .iter()
-                        .filter(|e| range.contains(&photo_number(e)))
-                        .cloned()
-                        .collect();
+                    let sub: Vec<Example> = all.iter().filter(|e| range.contains(&photo_number(e))).cloned().collect();
                     let head = train(&sub, &sha, 1280, &cfg).expect("two labels");
-                    let correct = test
-                        .iter()
-                        .filter(|e| {
-                            head.labels[head.predict(&e.embedding.vector).index] == e.entry.label
-                        })
-                        .count();
-                    correct as f64 / test.len() as f64
+                    let (mut correct, mut sure) = (0, 0);
+                    for e in &test {
+                        let p = head.predict(&e.embedding.vector);
+                        let right = head.labels[p.index] == e.entry.label;
+                        correct += right as usize;
+                        sure += (right && !p.unsure) as usize;
+                    }
+                    (correct as f64 / test.len() as f64, sure as f64 / test.len() as f64)
                 })
                 .collect();
-            let mean = accs.iter().sum::<f64>() / accs.len() as f64;
-            let min = accs.iter().copied().fold(1.0, f64::min);
+            let n = accs.len() as f64;
+            let mean = accs.iter().map(|a| a.0).sum::<f64>() / n;
+            let min = accs.iter().map(|a| a.0).fold(1.0, f64::min);
+            let sure = accs.iter().map(|a| a.1).sum::<f64>() / n;
             println!(
-                "l2 {l2:<5} mirrored {use_mirrored:<5}  mean {:.2}%  worst {:.2}%  subset 0 {:.2}%",
+                "l2 {l2:<5} mirrored {use_mirrored:<5}  mean {:.2}%  worst {:.2}%  subset 0 {:.2}%  \
+                 right and above threshold: mean {:.2}%, subset 0 {:.2}%",
                 mean * 100.0,
                 min * 100.0,
-                accs[0] * 100.0
+                accs[0].0 * 100.0,
+                sure * 100.0,
+                accs[0].1 * 100.0
             );
         }
     }

@@ -3,8 +3,11 @@
 //! Unknown keys are errors, and every error names the file, and for syntax or type errors the
 //! line and key, so a typo never silently falls back to a default.
 
+use crate::camera::SourceConfig;
+use crate::daemon::CaptureConfig;
 use crate::decide::LiveConfig;
 use crate::embed::ModelConfig;
+use crate::panel::PanelConfig;
 use crate::store::validate_label;
 use crate::train::HeadConfig;
 use serde::Deserialize;
@@ -55,6 +58,12 @@ pub struct Config {
     pub head: HeadConfig,
     /// Live detection: smoothing, thresholds, hysteresis.
     pub live: LiveConfig,
+    /// Where frames come from (`teachcam run`).
+    pub source: Option<SourceConfig>,
+    /// Buttons and LEDs (`teachcam run`).
+    pub panel: Option<PanelConfig>,
+    /// How button presses become examples.
+    pub capture: CaptureConfig,
 }
 
 impl Default for Config {
@@ -65,6 +74,9 @@ impl Default for Config {
             model: ModelConfig::default(),
             head: HeadConfig::default(),
             live: LiveConfig::default(),
+            source: None,
+            panel: None,
+            capture: CaptureConfig::default(),
         }
     }
 }
@@ -72,10 +84,7 @@ impl Default for Config {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            path: path.into(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.into(), source })?;
         Self::parse(&text, path)
     }
 
@@ -90,13 +99,8 @@ impl Config {
     }
 
     fn validate(&self, path: &Path) -> Result<(), ConfigError> {
-        let invalid = |key: &str, reason: String| {
-            Err(ConfigError::Invalid {
-                path: path.into(),
-                key: key.into(),
-                reason,
-            })
-        };
+        let invalid =
+            |key: &str, reason: String| Err(ConfigError::Invalid { path: path.into(), key: key.into(), reason });
         for (i, l) in self.labels.iter().enumerate() {
             if let Err(e) = validate_label(l) {
                 return invalid("labels", e.to_string());
@@ -110,19 +114,13 @@ impl Config {
         }
         let m = &self.model;
         if !(16..=1024).contains(&m.input_size) {
-            return invalid(
-                "model.input_size",
-                format!("{} is not a plausible input size", m.input_size),
-            );
+            return invalid("model.input_size", format!("{} is not a plausible input size", m.input_size));
         }
         if m.std.iter().any(|s| *s <= 0.0 || !s.is_finite()) {
             return invalid("model.std", "every value must be positive".into());
         }
         if m.embedding_output.is_empty() {
-            return invalid(
-                "model.embedding_output",
-                "must name the embedding output".into(),
-            );
+            return invalid("model.embedding_output", "must name the embedding output".into());
         }
         if !(1..=64).contains(&m.threads) {
             return invalid("model.threads", "must be 1 to 64".into());
@@ -147,12 +145,21 @@ impl Config {
         if !(0.0..0.5).contains(&l.hysteresis) {
             return invalid("live.hysteresis", "must be between 0 and 0.5".into());
         }
+        for label in l.thresholds.keys().chain(&l.no_led) {
+            if !self.labels.contains(label) {
+                return invalid("live", format!("{label:?} is not in labels ({})", self.labels.join(", ")));
+            }
+        }
+        let c = &self.capture;
+        if !(c.hold_rate_hz > 0.0 && c.hold_rate_hz <= 30.0) {
+            return invalid("capture.hold_rate_hz", "must be above 0 and at most 30".into());
+        }
+        if !(1..=100).contains(&c.jpeg_quality) {
+            return invalid("capture.jpeg_quality", "must be 1 to 100".into());
+        }
         for (label, t) in &l.thresholds {
             if !(0.0..=1.0).contains(t) {
-                return invalid(
-                    &format!("live.thresholds.{label}"),
-                    "must be between 0 and 1".into(),
-                );
+                return invalid(&format!("live.thresholds.{label}"), "must be between 0 and 1".into());
             }
         }
         Ok(())
@@ -190,13 +197,8 @@ mod tests {
 
     #[test]
     fn typo_names_file_line_and_key() {
-        let e = parse("data_dir = \"d\"\n[model]\ninput_sise = 3\n")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("conf/x.toml") && e.contains("line 3") && e.contains("input_sise"),
-            "{e}"
-        );
+        let e = parse("data_dir = \"d\"\n[model]\ninput_sise = 3\n").unwrap_err().to_string();
+        assert!(e.contains("conf/x.toml") && e.contains("line 3") && e.contains("input_sise"), "{e}");
     }
 
     #[test]
@@ -221,9 +223,7 @@ mod tests {
 
     #[test]
     fn missing_file_is_named() {
-        let e = Config::load(Path::new("/nonexistent/teachcam.toml"))
-            .unwrap_err()
-            .to_string();
+        let e = Config::load(Path::new("/nonexistent/teachcam.toml")).unwrap_err().to_string();
         assert!(e.contains("/nonexistent/teachcam.toml"), "{e}");
     }
 }

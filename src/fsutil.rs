@@ -12,19 +12,9 @@ pub const TEMP_SUFFIX: &str = ".tmp";
 
 /// Writes `bytes` to `path` atomically (temp file + fsync + rename + fsync of the folder).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.{}{}",
-        name.to_string_lossy(),
-        std::process::id(),
-        TEMP_SUFFIX
-    ));
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
+    let tmp = dir.join(format!(".{}.{}{}", name.to_string_lossy(), std::process::id(), TEMP_SUFFIX));
     let result = (|| {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -83,11 +73,7 @@ mod tests {
         write_atomic(&p, b"first").unwrap();
         write_atomic(&p, b"second").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"second");
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
         assert_eq!(names.len(), 1, "only the target file remains: {names:?}");
     }
 
@@ -97,11 +83,7 @@ mod tests {
         let p = dir.path().join("a.json");
         write_atomic(&p, b"old").unwrap();
         // Simulate a crash after the temp file was written but before the rename.
-        fs::write(
-            dir.path().join(format!(".a.json.999{TEMP_SUFFIX}")),
-            b"half",
-        )
-        .unwrap();
+        fs::write(dir.path().join(format!(".a.json.999{TEMP_SUFFIX}")), b"half").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"old");
         assert_eq!(clean_temp_files(dir.path()), 1);
         assert_eq!(clean_temp_files(dir.path()), 0);

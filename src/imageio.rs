@@ -38,13 +38,8 @@ pub fn is_image_path(path: &Path) -> bool {
 /// Decodes JPEG or PNG bytes to RGB8, applying the EXIF orientation if any.
 /// `what` names the source (a file path or a frame) in the error.
 pub fn decode_rgb(bytes: &[u8], what: &str) -> Result<RgbImage, ImageError> {
-    let err = |e: &dyn std::fmt::Display| ImageError::Decode {
-        what: what.to_string(),
-        reason: e.to_string(),
-    };
-    let reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| err(&e))?;
+    let err = |e: &dyn std::fmt::Display| ImageError::Decode { what: what.to_string(), reason: e.to_string() };
+    let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| err(&e))?;
     let mut decoder = reader.into_decoder().map_err(|e| err(&e))?;
     let orientation = decoder.orientation().ok();
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| err(&e))?;
@@ -56,10 +51,7 @@ pub fn decode_rgb(bytes: &[u8], what: &str) -> Result<RgbImage, ImageError> {
 
 /// Reads and decodes an image file; returns the raw bytes too (the store keeps them as-is).
 pub fn read_image(path: &Path) -> Result<(Vec<u8>, RgbImage), ImageError> {
-    let bytes = std::fs::read(path).map_err(|source| ImageError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(|source| ImageError::Io { path: path.to_path_buf(), source })?;
     let img = decode_rgb(&bytes, &path.display().to_string())?;
     Ok((bytes, img))
 }
@@ -68,8 +60,7 @@ pub fn read_image(path: &Path) -> Result<(Vec<u8>, RgbImage), ImageError> {
 pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
     let mut out = Vec::new();
     let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
-    img.write_with_encoder(enc)
-        .expect("JPEG encoding into memory cannot fail");
+    img.write_with_encoder(enc).expect("JPEG encoding into memory cannot fail");
     out
 }
 

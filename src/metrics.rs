@@ -48,44 +48,23 @@ pub fn evaluate(labels: &[String], truth: &[usize], predicted: &[usize]) -> Metr
             let support: usize = confusion[c].iter().sum();
             let predicted: usize = confusion.iter().map(|row| row[c]).sum();
             let (precision, recall) = (ratio(tp, predicted), ratio(tp, support));
-            let f1 = if precision + recall > 0.0 {
-                2.0 * precision * recall / (precision + recall)
-            } else {
-                0.0
-            };
-            LabelMetrics {
-                label: labels[c].clone(),
-                precision,
-                recall,
-                f1,
-                support,
-                predicted,
-            }
+            let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+            LabelMetrics { label: labels[c].clone(), precision, recall, f1, support, predicted }
         })
         .collect();
     let correct: usize = (0..k).map(|c| confusion[c][c]).sum();
-    Metrics {
-        n: truth.len(),
-        accuracy: ratio(correct, truth.len()),
-        per_label,
-        confusion,
-    }
+    Metrics { n: truth.len(), accuracy: ratio(correct, truth.len()), per_label, confusion }
 }
 
-/// The confidence threshold for `label` with the best F1, where an item counts as predicted
-/// `label` when it is the top label with `confidence >= threshold`.
+/// The lowest confidence threshold for `label` with the best F1, where an item counts as
+/// predicted `label` when it is the top label with `confidence >= threshold`.
 ///
-/// Any threshold between the confidence that gives the best F1 (ties: the lowest) and the next
-/// lower confidence seen (or `floor`, the lowest possible top confidence, `1/labels`) gives
-/// the same F1; the midpoint of that gap is returned, leaving a margin on both sides.
-/// `None` when `label` is never the top label.
-pub fn best_f1_threshold(
-    label: usize,
-    truth: &[usize],
-    top: &[usize],
-    confidence: &[f32],
-    floor: f32,
-) -> Option<f32> {
+/// Lowering the threshold from above admits the predictions one confidence at a time; the
+/// result sits just above the highest-confidence prediction the best F1 leaves out, or at
+/// `floor` (the lowest possible top confidence, `1/labels`) when it leaves out none, so no
+/// prediction is called unsure without evidence from the held-out part. `None` when `label`
+/// is never the top label.
+pub fn best_f1_threshold(label: usize, truth: &[usize], top: &[usize], confidence: &[f32], floor: f32) -> Option<f32> {
     let positives = truth.iter().filter(|&&t| t == label).count();
     let mut candidates: Vec<(f32, bool)> = top
         .iter()
@@ -97,7 +76,7 @@ pub fn best_f1_threshold(
     // Highest confidence first: lowering the threshold past each candidate adds it.
     candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
     let (mut tp, mut fp) = (0usize, 0usize);
-    let mut best: Option<(f32, f32, f32)> = None; // (f1, threshold, next lower confidence)
+    let mut best: Option<(f32, f32, f32)> = None; // (f1, lowest confidence admitted, next lower one)
     let mut i = 0;
     while i < candidates.len() {
         let c = candidates[i].0;
@@ -110,12 +89,13 @@ pub fn best_f1_threshold(
             i += 1;
         }
         let f1 = 2.0 * tp as f32 / (2 * tp + fp + (positives - tp)) as f32;
-        let below = candidates.get(i).map_or(floor, |n| n.0.max(floor));
+        let below = candidates.get(i).map_or(floor, |n| n.0);
         if best.is_none_or(|(b, _, _)| f1 >= b) {
             best = Some((f1, c, below));
         }
     }
-    best.map(|(_, t, below)| (t + below) / 2.0)
+    // Just above the excluded prediction: the smallest f32 step that still excludes it.
+    best.map(|(_, _, below)| if below <= floor { floor } else { f32::from_bits(below.to_bits() + 1) })
 }
 
 #[cfg(test)]
@@ -123,10 +103,7 @@ mod tests {
     use super::*;
 
     fn labels(n: usize) -> Vec<String> {
-        ["cat", "dog", "none"][..n]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        ["cat", "dog", "none"][..n].iter().map(|s| s.to_string()).collect()
     }
 
     #[test]
@@ -167,11 +144,12 @@ mod tests {
         let truth = [0, 0, 0, 1, 1, 1];
         let top = [0, 0, 0, 0, 0, 1];
         let conf = [0.99, 0.95, 0.9, 0.7, 0.6, 0.8];
-        // Any threshold in (0.7, 0.9] keeps the three true cats and drops both dogs (F1 = 1).
-        let close = |a: Option<f32>, b: f32| a.is_some_and(|a| (a - b).abs() < 1e-6);
-        assert!(close(best_f1_threshold(0, &truth, &top, &conf, 0.5), 0.8));
-        // The one dog prediction is right: anything down to the floor works.
-        assert!(close(best_f1_threshold(1, &truth, &top, &conf, 0.5), 0.65));
+        // Any threshold in (0.7, 0.9] keeps the three true cats and drops both dogs (F1 = 1):
+        // the lowest is just above 0.7.
+        let t = best_f1_threshold(0, &truth, &top, &conf, 0.5).unwrap();
+        assert!(t > 0.7 && t < 0.7 + 1e-6, "{t}");
+        // The one dog prediction is right: nothing needs rejecting, the floor is kept.
+        assert_eq!(best_f1_threshold(1, &truth, &top, &conf, 0.5), Some(0.5));
         assert_eq!(best_f1_threshold(2, &truth, &top, &conf, 0.5), None);
     }
 
@@ -180,8 +158,26 @@ mod tests {
         let truth = [0, 0];
         let top = [0, 0];
         let conf = [0.9, 0.7];
-        // Only at 0.7 or lower are both cats recalled; the floor bounds the gap below.
-        assert!((best_f1_threshold(0, &truth, &top, &conf, 0.5).unwrap() - 0.6).abs() < 1e-6);
-        assert_eq!(best_f1_threshold(0, &truth, &top, &conf, 0.7), Some(0.7));
+        // Both cats are recalled from 0.7 down: the floor.
+        assert_eq!(best_f1_threshold(0, &truth, &top, &conf, 0.5), Some(0.5));
+    }
+
+    #[test]
+    fn a_confident_mistake_only_moves_the_threshold_when_it_pays() {
+        // cat predictions: right at 0.95, 0.9, 0.6, 0.55; a dog wrongly called cat at 0.8.
+        let truth = [0, 0, 0, 0, 1];
+        let top = [0, 0, 0, 0, 0];
+        let conf = [0.95, 0.9, 0.6, 0.55, 0.8];
+        // Excluding the dog at 0.8 would lose two cats (F1 0.67 vs 0.89): keep the floor.
+        assert_eq!(best_f1_threshold(0, &truth, &top, &conf, 0.5), Some(0.5));
+        // With only the two confident cats, excluding the 0.8 dog pays off.
+        let t = best_f1_threshold(
+            0,
+            &truth[..2].iter().chain(&[1]).copied().collect::<Vec<_>>(),
+            &[0, 0, 0],
+            &[0.95, 0.9, 0.8],
+            0.5,
+        );
+        assert!(t.unwrap() > 0.8 && t.unwrap() < 0.9);
     }
 }

@@ -25,9 +25,7 @@ fn median_ms(iters: usize, mut f: impl FnMut()) -> f64 {
 
 /// A deterministic textured frame of the given size.
 fn frame(w: u32, h: u32) -> RgbImage {
-    RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x * 7 + y * 3) as u8, (x ^ y) as u8, (x * y / 5) as u8])
-    })
+    RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7 + y * 3) as u8, (x ^ y) as u8, (x * y / 5) as u8]))
 }
 
 /// Times `embedder` on a fitted tensor (inference only).
@@ -54,12 +52,7 @@ pub fn run(config: &Config, iters: usize, compare: Option<&std::path::Path>) -> 
     let embedder = open_embedder(config)?;
     let load_ms = t.elapsed().as_secs_f64() * 1e3;
     let info = embedder.info();
-    println!(
-        "model {} ({} dims, sha256 {:.12}…)",
-        info.path.display(),
-        info.dims,
-        info.sha256
-    );
+    println!("model {} ({} dims, sha256 {:.12}…)", info.path.display(), info.dims, info.sha256);
     println!("model load            {load_ms:8.1} ms");
 
     let pre = embedder.preprocess().clone();
@@ -68,10 +61,7 @@ pub fn run(config: &Config, iters: usize, compare: Option<&std::path::Path>) -> 
         let cells: Vec<String> = [Crop::Center, Crop::Squash, Crop::Pad]
             .iter()
             .map(|&crop| {
-                let p = Preprocess {
-                    crop,
-                    ..pre.clone()
-                };
+                let p = Preprocess { crop, ..pre.clone() };
                 let ms = median_ms(iters.min(20), || {
                     let _ = p.to_tensor(&p.fit(&img, false));
                 });
@@ -82,31 +72,19 @@ pub fn run(config: &Config, iters: usize, compare: Option<&std::path::Path>) -> 
     }
 
     let one = embed_ms(&embedder, iters)?;
-    println!(
-        "embed (1 thread)      {one:8.2} ms  (median of {iters}; {:.1} frames/s)",
-        1e3 / one
-    );
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    println!("embed (1 thread)      {one:8.2} ms  (median of {iters}; {:.1} frames/s)", 1e3 / one);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     if cores > 1 {
         let mut cfg = config.model.clone();
         cfg.threads = cores;
         let multi = embed_ms(&Embedder::open(&cfg)?, iters)?;
-        println!(
-            "embed ({cores} threads)     {multi:8.2} ms  → {:.2}× the 1-thread speed",
-            one / multi
-        );
+        println!("embed ({cores} threads)     {multi:8.2} ms  → {:.2}× the 1-thread speed", one / multi);
     }
     if let Some(other) = compare {
         let mut cfg = config.model.clone();
         cfg.path = other.to_path_buf();
         let theirs = embed_ms(&Embedder::open(&cfg)?, iters)?;
-        println!(
-            "embed {} {theirs:8.2} ms  → this model runs at {:.2}× its speed",
-            other.display(),
-            theirs / one
-        );
+        println!("embed {} {theirs:8.2} ms  → this model runs at {:.2}× its speed", other.display(), theirs / one);
     }
 
     let store = open_store(config)?;
@@ -117,11 +95,7 @@ pub fn run(config: &Config, iters: usize, compare: Option<&std::path::Path>) -> 
         let t = Instant::now();
         match crate::train::train(&examples, &info.sha256, info.dims, &config.head) {
             Ok(head) => {
-                println!(
-                    "train ({} examples)   {:8.1} ms",
-                    examples.len(),
-                    t.elapsed().as_secs_f64() * 1e3
-                );
+                println!("train ({} examples)   {:8.1} ms", examples.len(), t.elapsed().as_secs_f64() * 1e3);
                 let v = &examples[0].embedding.vector;
                 let us = median_ms(1000, || {
                     let _ = head.predict(v);

@@ -21,11 +21,7 @@ struct PredictionJson {
 
 /// Loads the trained head for the loaded backbone.
 fn load_head(config: &Config, embedder: &crate::embed::Embedder) -> Result<Head> {
-    Ok(Head::load(
-        &config.head_path(),
-        &embedder.info().sha256,
-        embedder.info().dims,
-    )?)
+    Ok(Head::load(&config.head_path(), &embedder.info().sha256, embedder.info().dims)?)
 }
 
 /// Labels each image under `paths`.
@@ -40,12 +36,7 @@ pub fn predict(config: &Config, paths: &[PathBuf], json: bool) -> Result<()> {
     for (path, r) in files.iter().zip(embed_files(&embedder, &files, false)) {
         let (_, emb) = r.map_err(anyhow::Error::msg)?;
         let p = head.predict(&emb.vector);
-        let probabilities = head
-            .labels
-            .iter()
-            .cloned()
-            .zip(p.probs.iter().copied())
-            .collect();
+        let probabilities = head.labels.iter().cloned().zip(p.probs.iter().copied()).collect();
         out.push(PredictionJson {
             path: path.clone(),
             label: head.labels[p.index].clone(),
@@ -59,12 +50,7 @@ pub fn predict(config: &Config, paths: &[PathBuf], json: bool) -> Result<()> {
     } else {
         for p in &out {
             let flag = if p.unsure { "  (unsure)" } else { "" };
-            println!(
-                "{}: {} {:.3}{flag}",
-                p.path.display(),
-                p.label,
-                p.confidence
-            );
+            println!("{}: {} {:.3}{flag}", p.path.display(), p.label, p.confidence);
         }
     }
     Ok(())
@@ -99,24 +85,13 @@ fn labelled_images(dir: &Path, head: &Head) -> Result<(Vec<PathBuf>, Vec<usize>)
         .collect();
     subdirs.sort();
     if subdirs.is_empty() {
-        bail!(
-            "{} has no sub-folders: put each label's images in a sub-folder named after it",
-            dir.display()
-        );
+        bail!("{} has no sub-folders: put each label's images in a sub-folder named after it", dir.display());
     }
     let (mut files, mut truth) = (Vec::new(), Vec::new());
     for sub in subdirs {
-        let name = sub
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
+        let name = sub.file_name().unwrap_or_default().to_string_lossy().to_string();
         let Some(k) = head.label_index(&name) else {
-            bail!(
-                "folder {} is not a label the head knows (it knows: {})",
-                sub.display(),
-                head.labels.join(", ")
-            );
+            bail!("folder {} is not a label the head knows (it knows: {})", sub.display(), head.labels.join(", "));
         };
         let images = collect_images(std::slice::from_ref(&sub))?;
         truth.extend(std::iter::repeat_n(k, images.len()));
@@ -143,22 +118,12 @@ pub fn eval(config: &Config, dir: &Path, json: bool) -> Result<()> {
         unsure += p.unsure as usize;
         top.push(p.index);
         if let (true, Some(z)) = (cat_dog, emb.zero_shot) {
-            zero_shot.push(
-                head.labels
-                    .iter()
-                    .position(|l| l.eq_ignore_ascii_case(z.label()))
-                    .expect("cat/dog head"),
-            );
+            zero_shot.push(head.labels.iter().position(|l| l.eq_ignore_ascii_case(z.label())).expect("cat/dog head"));
         }
     }
     let m = evaluate(&head.labels, &truth, &top);
-    let baseline =
-        (zero_shot.len() == truth.len()).then(|| evaluate(&head.labels, &truth, &zero_shot));
-    log::info!(
-        "evaluated {} images in {:.1} s",
-        m.n,
-        started.elapsed().as_secs_f64()
-    );
+    let baseline = (zero_shot.len() == truth.len()).then(|| evaluate(&head.labels, &truth, &zero_shot));
+    log::info!("evaluated {} images in {:.1} s", m.n, started.elapsed().as_secs_f64());
     if json {
         let out = EvalJson {
             n: m.n,
@@ -171,15 +136,9 @@ pub fn eval(config: &Config, dir: &Path, json: bool) -> Result<()> {
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!(
-            "{}",
-            report::accuracy_line(m.accuracy, m.n, baseline.as_ref().map(|b| b.accuracy))
-        );
+        println!("{}", report::accuracy_line(m.accuracy, m.n, baseline.as_ref().map(|b| b.accuracy)));
         print!("{}", report::metrics_table(&m, Some(&head.thresholds)));
-        println!(
-            "  {unsure} of {} below their label's threshold (reported as unsure)",
-            m.n
-        );
+        println!("  {unsure} of {} below their label's threshold (reported as unsure)", m.n);
     }
     Ok(())
 }

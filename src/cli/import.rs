@@ -13,11 +13,7 @@ pub fn run(config: &Config, label: &str, paths: &[std::path::PathBuf]) -> Result
     if files.is_empty() {
         bail!(
             "no images (.jpg, .jpeg, .png) found in {}",
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
     }
     let mut store = open_store(config)?;
@@ -31,17 +27,11 @@ pub fn run(config: &Config, label: &str, paths: &[std::path::PathBuf]) -> Result
     for f in files {
         let digest = std::fs::read(&f).map(|b| hex::encode(Sha256::digest(&b)));
         match digest {
-            Ok(d) if !seen.insert(d.clone()) => duplicates.push(format!(
-                "{}: same image as another file in this import",
-                f.display()
-            )),
+            Ok(d) if !seen.insert(d.clone()) => {
+                duplicates.push(format!("{}: same image as another file in this import", f.display()))
+            }
             Ok(d) => match store.find_by_sha256(&d) {
-                Some(e) => duplicates.push(format!(
-                    "{}: already stored as {}/{}",
-                    f.display(),
-                    e.label,
-                    e.id
-                )),
+                Some(e) => duplicates.push(format!("{}: already stored as {}/{}", f.display(), e.label, e.id)),
                 None => todo.push(f),
             },
             Err(e) => failed.push(format!("{}: {e}", f.display())),
@@ -60,18 +50,12 @@ pub fn run(config: &Config, label: &str, paths: &[std::path::PathBuf]) -> Result
         }
     }
     let now = store.counts().get(label).copied().unwrap_or(0);
-    println!(
-        "{label}: added {added}, skipped {} ({now} stored)",
-        duplicates.len() + failed.len()
-    );
+    println!("{label}: added {added}, skipped {} ({now} stored)", duplicates.len() + failed.len());
     for s in duplicates.iter().chain(&failed) {
         println!("  skipped {s}");
     }
     if !failed.is_empty() {
-        bail!(
-            "{} file(s) could not be read (listed above); the other images were imported",
-            failed.len()
-        );
+        bail!("{} file(s) could not be read (listed above); the other images were imported", failed.len());
     }
     Ok(())
 }

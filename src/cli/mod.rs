@@ -5,6 +5,7 @@ mod embed_many;
 mod eval;
 mod import;
 mod report;
+mod selftest;
 mod status;
 mod train_cmd;
 
@@ -67,6 +68,22 @@ pub enum Command {
     },
     /// Examples per label, head age and metrics.
     Status,
+    /// Run the daemon: camera → live prediction → LEDs; buttons capture and train.
+    Run,
+    /// Play a scripted session (replay + simulated buttons) through the daemon.
+    Scenario {
+        /// The scenario file.
+        file: PathBuf,
+        /// Write one JSON line per frame here.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Wiring check: blink each LED in turn, then print each button press.
+    Selftest {
+        /// Stop printing button presses after this many seconds.
+        #[arg(long, default_value_t = 600)]
+        seconds: u64,
+    },
     /// Time model load, preprocessing, embedding, training and prediction.
     Bench {
         /// Embeddings to time (the median is reported).
@@ -80,9 +97,7 @@ pub enum Command {
 
 /// Entry point of the binary: runs the command line, prints errors as one line, returns the exit code.
 pub fn main() -> i32 {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-        .format_target(false)
-        .init();
+    init_logging();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => 0,
@@ -91,6 +106,18 @@ pub fn main() -> i32 {
             1
         }
     }
+}
+
+/// Logs to stderr at `info` unless `RUST_LOG` says otherwise. On a terminal, lines end with
+/// `\r\n` so they stay readable while the keyboard panel holds the terminal in raw mode.
+fn init_logging() {
+    use std::io::{IsTerminal, Write};
+    let eol = if std::io::stderr().is_terminal() { "\r\n" } else { "\n" };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format(move |buf, record| {
+            write!(buf, "[{} {:5}] {}{eol}", buf.timestamp_seconds(), record.level(), record.args())
+        })
+        .init();
 }
 
 /// Runs one parsed command line.
@@ -105,8 +132,30 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Predict { json, paths } => eval::predict(&config, &paths, json),
         Command::Eval { json, dir } => eval::eval(&config, &dir, json),
         Command::Status => status::run(&config),
+        Command::Run => crate::daemon::run(&config),
+        Command::Selftest { seconds } => selftest::run(&config, seconds),
+        Command::Scenario { file, out } => scenario(&config, &file, out.as_deref()),
         Command::Bench { iters, compare } => bench::run(&config, iters, compare.as_deref()),
     }
+}
+
+/// Runs a scenario and prints its summary.
+fn scenario(config: &Config, file: &Path, out: Option<&Path>) -> Result<()> {
+    let s = crate::scenario::run(config, file, out)?;
+    let counts: Vec<String> = s.examples.iter().map(|(l, n)| format!("{l} {n}")).collect();
+    println!("scenario {}: {} frames, data folder {}", file.display(), s.frames, s.data.display());
+    println!("examples: {}", if counts.is_empty() { "none".into() } else { counts.join(", ") });
+    if s.unreadable > 0 {
+        println!("unreadable frames skipped: {}", s.unreadable);
+    }
+    println!("frames with two or more LEDs lit: {}", s.multiple_lit);
+    println!(
+        "LED accuracy {:.2}% ({} of {} images, scored on the last frame of each)",
+        s.accuracy() * 100.0,
+        s.correct,
+        s.scored
+    );
+    Ok(())
 }
 
 /// Loads `--config`, else `$TEACHCAM_CONFIG`, else the built-in defaults.
@@ -131,11 +180,7 @@ pub fn open_store(config: &Config) -> Result<Store> {
 pub fn open_embedder(config: &Config) -> Result<Embedder> {
     let t = std::time::Instant::now();
     let e = Embedder::open(&config.model)?;
-    log::debug!(
-        "loaded {} in {:.0} ms",
-        config.model.path.display(),
-        t.elapsed().as_secs_f64() * 1e3
-    );
+    log::debug!("loaded {} in {:.0} ms", config.model.path.display(), t.elapsed().as_secs_f64() * 1e3);
     Ok(e)
 }
 
@@ -145,14 +190,7 @@ pub fn collect_images(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     for p in paths {
         let meta = std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
         if meta.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-                .with_context(|| format!("cannot list {}", p.display()))?
-                .flatten()
-                .map(|e| e.path())
-                .filter(|e| e.is_dir() || crate::imageio::is_image_path(e))
-                .collect();
-            entries.sort();
-            out.extend(collect_images(&entries)?);
+            out.extend(crate::camera::replay::list_images(p, true)?);
         } else {
             out.push(p.clone());
         }

@@ -12,24 +12,14 @@ pub fn pct(x: f32) -> String {
 /// The per-label table and the confusion matrix, with optional thresholds.
 pub fn metrics_table(m: &Metrics, thresholds: Option<&[f32]>) -> String {
     let mut s = String::new();
-    let w = m
-        .per_label
-        .iter()
-        .map(|l| l.label.len())
-        .max()
-        .unwrap_or(5)
-        .max(5);
+    let w = m.per_label.iter().map(|l| l.label.len()).max().unwrap_or(5).max(5);
     let _ = write!(s, "  {:w$}  precision  recall  F1     support", "label");
     if thresholds.is_some() {
         s.push_str("  threshold");
     }
     s.push('\n');
     for (i, l) in m.per_label.iter().enumerate() {
-        let _ = write!(
-            s,
-            "  {:w$}  {:<9.3}  {:<6.3}  {:<5.3}  {:<7}",
-            l.label, l.precision, l.recall, l.f1, l.support
-        );
+        let _ = write!(s, "  {:w$}  {:<9.3}  {:<6.3}  {:<5.3}  {:<7}", l.label, l.precision, l.recall, l.f1, l.support);
         if let Some(t) = thresholds {
             let _ = write!(s, "  {:.3}", t[i]);
         }
@@ -67,22 +57,13 @@ pub fn accuracy_line(accuracy: f32, n: usize, baseline: Option<f32>) -> String {
 /// A training report as text.
 pub fn train_report(r: &TrainReport) -> String {
     let mut s = String::new();
-    let counts: Vec<String> = r
-        .labels
-        .iter()
-        .zip(&r.counts)
-        .map(|(l, c)| format!("{l} {c}"))
-        .collect();
+    let counts: Vec<String> = r.labels.iter().zip(&r.counts).map(|(l, c)| format!("{l} {c}")).collect();
     let _ = writeln!(
         s,
         "trained on {} examples ({}){} in {:.0} ms",
         r.counts.iter().sum::<usize>(),
         counts.join(", "),
-        if r.mirrored {
-            " with mirrored views"
-        } else {
-            ""
-        },
+        if r.mirrored { " with mirrored views" } else { "" },
         r.train_ms
     );
     match &r.holdout {
@@ -92,11 +73,7 @@ pub fn train_report(r: &TrainReport) -> String {
                 "held-out check ({} examples held out, head fitted on the other {}):",
                 r.n_holdout, r.n_train
             );
-            let _ = writeln!(
-                s,
-                "  {}",
-                accuracy_line(m.accuracy, m.n, r.baseline.as_ref().map(|b| b.accuracy))
-            );
+            let _ = writeln!(s, "  {}", accuracy_line(m.accuracy, m.n, r.baseline.as_ref().map(|b| b.accuracy)));
             s.push_str(&metrics_table(m, Some(&r.thresholds)));
         }
         None => {

@@ -16,10 +16,7 @@ fn bar(n: usize) -> String {
 
 /// Human age of a Unix timestamp.
 fn age(then: u64) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(then);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(then);
     let s = now.saturating_sub(then);
     match s {
         0..=89 => format!("{s} s ago"),
@@ -33,19 +30,9 @@ fn age(then: u64) -> String {
 pub fn run(config: &Config) -> Result<()> {
     let store = open_store(config)?;
     let counts = store.counts();
-    println!(
-        "data folder {}: {} examples, {} labels",
-        config.data_dir.display(),
-        store.entries().len(),
-        counts.len()
-    );
+    println!("data folder {}: {} examples, {} labels", config.data_dir.display(), store.entries().len(), counts.len());
     let mut labels: Vec<String> = config.labels.clone();
-    labels.extend(
-        counts
-            .keys()
-            .filter(|l| !config.labels.contains(l))
-            .cloned(),
-    );
+    labels.extend(counts.keys().filter(|l| !config.labels.contains(l)).cloned());
     let w = labels.iter().map(|l| l.len()).max().unwrap_or(5);
     for l in &labels {
         let n = counts.get(l).copied().unwrap_or(0);
@@ -57,11 +44,7 @@ pub fn run(config: &Config) -> Result<()> {
             let r = &h.report;
             let trained: usize = r.counts.iter().sum();
             let new = store.entries().len().saturating_sub(trained);
-            println!(
-                "head: trained {} on {trained} examples ({})",
-                age(h.trained_at),
-                h.labels.join(", ")
-            );
+            println!("head: trained {} on {trained} examples ({})", age(h.trained_at), h.labels.join(", "));
             if new > 0 || store.entries().len() < trained {
                 println!(
                     "  the examples changed since (now {}): press TRAIN or run `teachcam train`",
@@ -76,9 +59,9 @@ pub fn run(config: &Config) -> Result<()> {
                 None => println!("  {}", r.note.as_deref().unwrap_or("no held-out metrics")),
             }
         }
-        Err(HeadError::Missing(_)) => println!(
-            "head: not trained yet (needs examples of at least 2 labels, then `teachcam train`)"
-        ),
+        Err(HeadError::Missing(_)) => {
+            println!("head: not trained yet (needs examples of at least 2 labels, then `teachcam train`)")
+        }
         Err(e) => println!("head: {e}"),
     }
     Ok(())

@@ -28,6 +28,8 @@ pub struct LiveConfig {
     pub hysteresis: f32,
     /// Per-label thresholds overriding the ones chosen by training.
     pub thresholds: BTreeMap<String, f32>,
+    /// Labels shown by no LED (a `None`/background label): detecting them lights nothing.
+    pub no_led: Vec<String>,
     /// Seconds between the periodic status log lines.
     pub log_every_s: f32,
 }
@@ -39,6 +41,7 @@ impl Default for LiveConfig {
             window: 3,
             hysteresis: 0.1,
             thresholds: BTreeMap::new(),
+            no_led: Vec::new(),
             log_every_s: 10.0,
         }
     }

@@ -14,13 +14,15 @@ pub struct Decider {
     thresholds: Vec<f32>,
     has_led: Vec<bool>,
     hysteresis: f32,
-    lit: Option<usize>,
+    current: Option<usize>,
 }
 
 /// What the decider concluded for one frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
-    /// The label shown (its LED lit), if any.
+    /// The label detected with confidence (above its threshold, with hysteresis), if any.
+    pub label: Option<usize>,
+    /// The label shown by its LED: [`Decision::label`] unless that label has no LED.
     pub lit: Option<usize>,
     /// The most probable label after smoothing.
     pub top: usize,
@@ -32,45 +34,34 @@ impl Decider {
     /// A decider for labels with these thresholds; `has_led[k]` is false for labels shown by
     /// no LED (a `None`/background label), which are never "lit".
     pub fn new(cfg: &LiveConfig, thresholds: Vec<f32>, has_led: Vec<bool>) -> Self {
-        assert_eq!(
-            thresholds.len(),
-            has_led.len(),
-            "one threshold and LED flag per label"
-        );
+        assert_eq!(thresholds.len(), has_led.len(), "one threshold and LED flag per label");
         Self {
             smoother: Smoother::new(cfg.smoothing, cfg.window),
             thresholds,
             has_led,
             hysteresis: cfg.hysteresis,
-            lit: None,
+            current: None,
         }
     }
 
     /// Feeds one frame's probabilities and returns the decision.
     pub fn update(&mut self, probs: &[f32]) -> Decision {
         let smoothed = self.smoother.push(probs);
-        let (top, confidence) = smoothed
-            .iter()
-            .copied()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .expect("at least one label");
-        // A lit label stays lit while it is on top and within the hysteresis band of its
-        // threshold; any other label must clear its full threshold to light.
-        let keep = self.lit == Some(top) && confidence >= self.thresholds[top] - self.hysteresis;
-        let light = confidence >= self.thresholds[top] && self.has_led[top];
-        self.lit = if keep || light { Some(top) } else { None };
-        Decision {
-            lit: self.lit,
-            top,
-            confidence,
-        }
+        let (top, confidence) =
+            smoothed.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1)).expect("at least one label");
+        // A detected label stays detected while it is on top and within the hysteresis band of
+        // its threshold; any other label must clear its full threshold.
+        let keep = self.current == Some(top) && confidence >= self.thresholds[top] - self.hysteresis;
+        let detect = confidence >= self.thresholds[top];
+        self.current = (keep || detect).then_some(top);
+        let lit = self.current.filter(|&k| self.has_led[k]);
+        Decision { label: self.current, lit, top, confidence }
     }
 
     /// Forgets the smoothing history and the lit label (after a new head is swapped in).
     pub fn reset(&mut self) {
         self.smoother.reset();
-        self.lit = None;
+        self.current = None;
     }
 }
 
@@ -79,12 +70,7 @@ mod tests {
     use super::*;
 
     fn decider(smoothing: Smoothing, window: usize) -> Decider {
-        let cfg = LiveConfig {
-            smoothing,
-            window,
-            hysteresis: 0.1,
-            ..Default::default()
-        };
+        let cfg = LiveConfig { smoothing, window, hysteresis: 0.1, ..Default::default() };
         Decider::new(&cfg, vec![0.7, 0.7, 0.5], vec![true, true, false])
     }
 
@@ -100,24 +86,16 @@ mod tests {
     fn hysteresis_keeps_a_lit_label_through_a_small_dip() {
         let mut d = decider(Smoothing::None, 1);
         assert_eq!(d.update(&[0.75, 0.2, 0.05]).lit, Some(0));
-        assert_eq!(
-            d.update(&[0.65, 0.3, 0.05]).lit,
-            Some(0),
-            "0.65 is within 0.1 of 0.7"
-        );
+        assert_eq!(d.update(&[0.65, 0.3, 0.05]).lit, Some(0), "0.65 is within 0.1 of 0.7");
         assert_eq!(d.update(&[0.55, 0.4, 0.05]).lit, None, "0.55 is not");
-        assert_eq!(
-            d.update(&[0.65, 0.3, 0.05]).lit,
-            None,
-            "relighting needs the full threshold"
-        );
+        assert_eq!(d.update(&[0.65, 0.3, 0.05]).lit, None, "relighting needs the full threshold");
     }
 
     #[test]
     fn background_label_lights_nothing() {
         let mut d = decider(Smoothing::None, 1);
         let dec = d.update(&[0.05, 0.05, 0.9]);
-        assert_eq!((dec.lit, dec.top), (None, 2));
+        assert_eq!((dec.label, dec.lit, dec.top), (Some(2), None, 2));
     }
 
     #[test]
@@ -128,24 +106,14 @@ mod tests {
         }
         // One frame that says "dog" does not flip the LED.
         assert_eq!(d.update(&[0.1, 0.85, 0.05]).lit, Some(0));
-        assert_eq!(
-            d.update(&[0.1, 0.85, 0.05]).lit,
-            None,
-            "two of three frames now say dog, below its threshold"
-        );
+        assert_eq!(d.update(&[0.1, 0.85, 0.05]).lit, None, "two of three frames now say dog, below its threshold");
         assert_eq!(d.update(&[0.1, 0.85, 0.05]).lit, Some(1));
     }
 
     #[test]
     fn never_two_labels_lit() {
         let mut d = decider(Smoothing::Ema, 4);
-        let frames = [
-            [0.8, 0.15, 0.05],
-            [0.15, 0.8, 0.05],
-            [0.5, 0.45, 0.05],
-            [0.45, 0.5, 0.05],
-            [0.9, 0.05, 0.05],
-        ];
+        let frames = [[0.8, 0.15, 0.05], [0.15, 0.8, 0.05], [0.5, 0.45, 0.05], [0.45, 0.5, 0.05], [0.9, 0.05, 0.05]];
         for f in frames.iter().cycle().take(50) {
             // `lit` is a single Option, so this holds by construction; check it is a real label.
             assert!(d.update(f).lit.is_none_or(|k| k < 2));

@@ -15,12 +15,7 @@ pub struct Smoother {
 impl Smoother {
     /// A smoother of the given kind spanning `window` frames (at least 1).
     pub fn new(kind: Smoothing, window: usize) -> Self {
-        Self {
-            kind,
-            window: window.max(1),
-            history: VecDeque::new(),
-            ema: None,
-        }
+        Self { kind, window: window.max(1), history: VecDeque::new(), ema: None }
     }
 
     /// Adds a frame's probabilities and returns the smoothed ones.
@@ -33,18 +28,14 @@ impl Smoother {
                 }
                 self.history.push_back(probs.to_vec());
                 let n = self.history.len() as f32;
-                (0..probs.len())
-                    .map(|k| self.history.iter().map(|h| h[k]).sum::<f32>() / n)
-                    .collect()
+                (0..probs.len()).map(|k| self.history.iter().map(|h| h[k]).sum::<f32>() / n).collect()
             }
             Smoothing::Ema => {
                 let alpha = 2.0 / (self.window as f32 + 1.0);
                 let next = match &self.ema {
-                    Some(prev) if prev.len() == probs.len() => prev
-                        .iter()
-                        .zip(probs)
-                        .map(|(p, x)| p + alpha * (x - p))
-                        .collect(),
+                    Some(prev) if prev.len() == probs.len() => {
+                        prev.iter().zip(probs).map(|(p, x)| p + alpha * (x - p)).collect()
+                    }
                     _ => probs.to_vec(),
                 };
                 self.ema = Some(next.clone());
@@ -69,11 +60,7 @@ mod tests {
         let mut s = Smoother::new(Smoothing::Mean, 2);
         assert_eq!(s.push(&[1.0, 0.0]), vec![1.0, 0.0]);
         assert_eq!(s.push(&[0.0, 1.0]), vec![0.5, 0.5]);
-        assert_eq!(
-            s.push(&[0.0, 1.0]),
-            vec![0.0, 1.0],
-            "the first frame left the window"
-        );
+        assert_eq!(s.push(&[0.0, 1.0]), vec![0.0, 1.0], "the first frame left the window");
     }
 
     #[test]

@@ -50,12 +50,6 @@ impl Default for ModelConfig {
 impl ModelConfig {
     /// The preprocessing this configuration describes.
     pub fn preprocess(&self) -> Preprocess {
-        Preprocess {
-            size: self.input_size,
-            mean: self.mean,
-            std: self.std,
-            layout: self.layout,
-            crop: self.crop,
-        }
+        Preprocess { size: self.input_size, mean: self.mean, std: self.std, layout: self.layout, crop: self.crop }
     }
 }

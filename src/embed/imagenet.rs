@@ -25,10 +25,7 @@ impl ZeroShot {
         let exp: Vec<f32> = logits.iter().map(|l| (l - max).exp()).collect();
         let total: f32 = exp.iter().sum();
         let sum = |r: std::ops::RangeInclusive<usize>| exp[r].iter().sum::<f32>() / total;
-        Some(Self {
-            dog: sum(DOG_CLASSES),
-            cat: sum(CAT_CLASSES),
-        })
+        Some(Self { dog: sum(DOG_CLASSES), cat: sum(CAT_CLASSES) })
     }
 
     /// The baseline's answer: `"dog"` if the dog probability beats the cat one, else `"cat"`.
@@ -73,10 +70,6 @@ mod tests {
     #[test]
     fn cat_dog_detection_ignores_order_and_case() {
         assert!(labels_are_cat_dog(&["Dog".into(), "cat".into()]));
-        assert!(!labels_are_cat_dog(&[
-            "cat".into(),
-            "dog".into(),
-            "none".into()
-        ]));
+        assert!(!labels_are_cat_dog(&["cat".into(), "dog".into(), "none".into()]));
     }
 }

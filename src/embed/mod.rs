@@ -139,16 +139,8 @@ impl Embedder {
     pub fn embed(&self, img: &RgbImage, mirrored: bool) -> Result<Embedding, EmbedError> {
         let out = self.run(img, false)?;
         let zero_shot = out.logits.as_deref().and_then(ZeroShot::from_logits);
-        let mirrored = if mirrored {
-            Some(self.run(img, true)?.embedding)
-        } else {
-            None
-        };
-        Ok(Embedding {
-            vector: out.embedding,
-            mirrored,
-            zero_shot,
-        })
+        let mirrored = if mirrored { Some(self.run(img, true)?.embedding) } else { None };
+        Ok(Embedding { vector: out.embedding, mirrored, zero_shot })
     }
 
     /// Preprocesses and runs one image, returning the raw backbone output.

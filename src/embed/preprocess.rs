@@ -71,19 +71,12 @@ impl Preprocess {
             }
             Crop::Pad => {
                 let scale = s as f32 / w.max(h) as f32;
-                let (nw, nh) = (
-                    ((w as f32 * scale).round() as u32).clamp(1, s),
-                    ((h as f32 * scale).round() as u32).clamp(1, s),
-                );
+                let (nw, nh) =
+                    (((w as f32 * scale).round() as u32).clamp(1, s), ((h as f32 * scale).round() as u32).clamp(1, s));
                 let fitted = imageops::resize(img, nw, nh, FilterType::Triangle);
                 let fill = Rgb(self.mean.map(|m| m.round().clamp(0.0, 255.0) as u8));
                 let mut canvas = RgbImage::from_pixel(s, s, fill);
-                imageops::replace(
-                    &mut canvas,
-                    &fitted,
-                    ((s - nw) / 2) as i64,
-                    ((s - nh) / 2) as i64,
-                );
+                imageops::replace(&mut canvas, &fitted, ((s - nw) / 2) as i64, ((s - nh) / 2) as i64);
                 canvas
             }
         };
@@ -96,11 +89,7 @@ impl Preprocess {
     /// Normalises a fitted `size`×`size` image into a `[1, …]` f32 tensor in the model's layout.
     pub fn to_tensor(&self, fitted: &RgbImage) -> Tensor {
         let s = self.size as usize;
-        assert_eq!(
-            fitted.dimensions(),
-            (self.size, self.size),
-            "image must be fitted first"
-        );
+        assert_eq!(fitted.dimensions(), (self.size, self.size), "image must be fitted first");
         let scale = self.std.map(|d| 1.0 / d);
         let px = fitted.as_raw();
         match self.layout {
@@ -113,19 +102,12 @@ impl Preprocess {
                     g[i] = (p[1] as f32 - self.mean[1]) * scale[1];
                     b[i] = (p[2] as f32 - self.mean[2]) * scale[2];
                 }
-                tract_ndarray::Array4::from_shape_vec((1, 3, s, s), data)
-                    .expect("shape matches")
-                    .into()
+                tract_ndarray::Array4::from_shape_vec((1, 3, s, s), data).expect("shape matches").into()
             }
             Layout::Nhwc => {
-                let data: Vec<f32> = px
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &v)| (v as f32 - self.mean[i % 3]) * scale[i % 3])
-                    .collect();
-                tract_ndarray::Array4::from_shape_vec((1, s, s, 3), data)
-                    .expect("shape matches")
-                    .into()
+                let data: Vec<f32> =
+                    px.iter().enumerate().map(|(i, &v)| (v as f32 - self.mean[i % 3]) * scale[i % 3]).collect();
+                tract_ndarray::Array4::from_shape_vec((1, s, s, 3), data).expect("shape matches").into()
             }
         }
     }
@@ -145,24 +127,12 @@ mod tests {
     use super::*;
 
     fn pre(crop: Crop) -> Preprocess {
-        Preprocess {
-            size: 4,
-            mean: [127.0; 3],
-            std: [128.0; 3],
-            layout: Layout::Nchw,
-            crop,
-        }
+        Preprocess { size: 4, mean: [127.0; 3], std: [128.0; 3], layout: Layout::Nchw, crop }
     }
 
     /// An 8×4 frame whose left half is red and right half blue.
     fn wide() -> RgbImage {
-        RgbImage::from_fn(8, 4, |x, _| {
-            if x < 4 {
-                Rgb([255, 0, 0])
-            } else {
-                Rgb([0, 0, 255])
-            }
-        })
+        RgbImage::from_fn(8, 4, |x, _| if x < 4 { Rgb([255, 0, 0]) } else { Rgb([0, 0, 255]) })
     }
 
     #[test]
@@ -178,16 +148,8 @@ mod tests {
     fn pad_letterboxes_with_mean_colour() {
         let f = pre(Crop::Pad).fit(&wide(), false);
         assert_eq!(f.dimensions(), (4, 4));
-        assert_eq!(
-            *f.get_pixel(0, 0),
-            Rgb([127, 127, 127]),
-            "top band is padding"
-        );
-        assert_eq!(
-            *f.get_pixel(0, 3),
-            Rgb([127, 127, 127]),
-            "bottom band is padding"
-        );
+        assert_eq!(*f.get_pixel(0, 0), Rgb([127, 127, 127]), "top band is padding");
+        assert_eq!(*f.get_pixel(0, 3), Rgb([127, 127, 127]), "bottom band is padding");
         assert_eq!(f.get_pixel(0, 1)[0], 255, "content keeps red on the left");
     }
 
@@ -208,18 +170,13 @@ mod tests {
     #[test]
     fn nchw_tensor_is_normalised_planar() {
         let p = pre(Crop::Center);
-        let img = RgbImage::from_fn(4, 4, |x, y| {
-            Rgb([255, 127, if x == 1 && y == 2 { 0 } else { 127 }])
-        });
+        let img = RgbImage::from_fn(4, 4, |x, y| Rgb([255, 127, if x == 1 && y == 2 { 0 } else { 127 }]));
         let t = p.to_tensor(&img);
         assert_eq!(t.shape(), &[1, 3, 4, 4]);
         let v = t.to_plain_array_view::<f32>().unwrap();
         assert!((v[[0, 0, 0, 0]] - 1.0).abs() < 1e-6);
         assert_eq!(v[[0, 1, 3, 3]], 0.0);
-        assert!(
-            (v[[0, 2, 2, 1]] + 127.0 / 128.0).abs() < 1e-6,
-            "row 2, column 1 of the blue plane"
-        );
+        assert!((v[[0, 2, 2, 1]] + 127.0 / 128.0).abs() < 1e-6, "row 2, column 1 of the blue plane");
     }
 
     #[test]

@@ -22,50 +22,25 @@ impl TractBackbone {
     /// Loads, checks and optimises the model `cfg.path` for the input `pre` produces.
     pub fn load(cfg: &ModelConfig, pre: &Preprocess) -> Result<Self, EmbedError> {
         let path = &cfg.path;
-        let unreadable = |reason: String| EmbedError::Unreadable {
-            path: path.clone(),
-            reason,
-        };
+        let unreadable = |reason: String| EmbedError::Unreadable { path: path.clone(), reason };
         if !path.is_file() {
-            return Err(unreadable(
-                "no such file (set model.path in the config)".into(),
-            ));
+            return Err(unreadable("no such file (set model.path in the config)".into()));
         }
         let sha256 = file_sha256(path).map_err(|e| unreadable(e.to_string()))?;
-        let not_onnx = |e: TractError| EmbedError::NotOnnx {
-            path: path.clone(),
-            reason: format!("{e:#}"),
-        };
+        let not_onnx = |e: TractError| EmbedError::NotOnnx { path: path.clone(), reason: format!("{e:#}") };
 
         let mut model = tract_onnx::onnx().model_for_path(path).map_err(not_onnx)?;
         let inputs = model.input_outlets().map_err(not_onnx)?.len();
         if inputs != 1 {
-            return Err(shape_err(
-                path,
-                "the model's inputs",
-                &format!("{inputs} inputs"),
-                "exactly one image input",
-            ));
+            return Err(shape_err(path, "the model's inputs", &format!("{inputs} inputs"), "exactly one image input"));
         }
         let shape = pre.input_shape();
-        model
-            .set_input_fact(0, f32::fact(shape).into())
-            .map_err(not_onnx)?;
+        model.set_input_fact(0, f32::fact(shape).into()).map_err(not_onnx)?;
 
-        let mut outlets = vec![find_output(
-            &model,
-            path,
-            &cfg.embedding_output,
-            "embedding_output",
-        )?];
+        let mut outlets = vec![find_output(&model, path, &cfg.embedding_output, "embedding_output")?];
         let has_logits = !cfg.logits_output.is_empty();
         if has_logits {
-            outlets.push(find_output(
-                &model,
-                path,
-                &cfg.logits_output,
-                "logits_output",
-            )?);
+            outlets.push(find_output(&model, path, &cfg.logits_output, "logits_output")?);
         }
         model.select_output_outlets(&outlets).map_err(not_onnx)?;
 
@@ -74,49 +49,22 @@ impl TractBackbone {
             reason: format!("cannot run it on a {shape:?} input ({e:#}); check model.input_size and model.layout"),
         })?;
         let dims = output_width(&typed, 0, path, &cfg.embedding_output)?;
-        let classes = if has_logits {
-            Some(output_width(&typed, 1, path, &cfg.logits_output)?)
-        } else {
-            None
-        };
+        let classes = if has_logits { Some(output_width(&typed, 1, path, &cfg.logits_output)?) } else { None };
         let mut options = RunOptions::default();
         if cfg.threads > 1 {
-            options.executor = Some(tract_linalg::multithread::Executor::multithread(
-                cfg.threads,
-            ));
+            options.executor = Some(tract_linalg::multithread::Executor::multithread(cfg.threads));
         }
-        let plan = typed
-            .into_runnable_with_options(&options)
-            .map_err(not_onnx)?;
-        Ok(Self {
-            plan,
-            info: ModelInfo {
-                path: path.clone(),
-                sha256,
-                dims,
-                classes,
-            },
-            has_logits,
-        })
+        let plan = typed.into_runnable_with_options(&options).map_err(not_onnx)?;
+        Ok(Self { plan, info: ModelInfo { path: path.clone(), sha256, dims, classes }, has_logits })
     }
 }
 
 fn shape_err(path: &Path, what: &str, shape: &str, expected: &str) -> EmbedError {
-    EmbedError::BadShape {
-        path: path.to_path_buf(),
-        what: what.into(),
-        shape: shape.into(),
-        expected: expected.into(),
-    }
+    EmbedError::BadShape { path: path.to_path_buf(), what: what.into(), shape: shape.into(), expected: expected.into() }
 }
 
 /// Finds an output by ONNX name among the model's outputs (or any node's outlet label).
-fn find_output(
-    model: &InferenceModel,
-    path: &Path,
-    name: &str,
-    key: &'static str,
-) -> Result<OutletId, EmbedError> {
+fn find_output(model: &InferenceModel, path: &Path, name: &str, key: &'static str) -> Result<OutletId, EmbedError> {
     if let Some(o) = model.find_outlet_label(name) {
         return Ok(o);
     }
@@ -127,68 +75,35 @@ fn find_output(
         .output_outlets()
         .map(|outs| {
             outs.iter()
-                .map(|o| {
-                    model
-                        .outlet_label(*o)
-                        .map(str::to_string)
-                        .unwrap_or_else(|| model.node(o.node).name.clone())
-                })
+                .map(|o| model.outlet_label(*o).map(str::to_string).unwrap_or_else(|| model.node(o.node).name.clone()))
                 .collect::<Vec<_>>()
                 .join(", ")
         })
         .unwrap_or_default();
-    Err(EmbedError::MissingOutput {
-        path: PathBuf::from(path),
-        name: name.into(),
-        key,
-        available,
-    })
+    Err(EmbedError::MissingOutput { path: PathBuf::from(path), name: name.into(), key, available })
 }
 
 /// Checks output `ix` is `[1, D]` (or `[1, D, 1, 1]`) and returns D.
-fn output_width(
-    model: &TypedModel,
-    ix: usize,
-    path: &Path,
-    name: &str,
-) -> Result<usize, EmbedError> {
-    let outlet = model
-        .output_outlets()
-        .map_err(|e| EmbedError::Inference(e.to_string()))?[ix];
-    let fact = model
-        .outlet_fact(outlet)
-        .map_err(|e| EmbedError::Inference(e.to_string()))?;
+fn output_width(model: &TypedModel, ix: usize, path: &Path, name: &str) -> Result<usize, EmbedError> {
+    let outlet = model.output_outlets().map_err(|e| EmbedError::Inference(e.to_string()))?[ix];
+    let fact = model.outlet_fact(outlet).map_err(|e| EmbedError::Inference(e.to_string()))?;
     let dims: Option<Vec<usize>> = fact.shape.as_concrete().map(|s| s.to_vec());
     let shown = format!("{:?}", fact.shape);
     match dims.as_deref() {
         Some([1, d]) | Some([1, d, 1, 1]) if *d > 0 => Ok(*d),
-        _ => Err(shape_err(
-            path,
-            &format!("output {name:?}"),
-            &shown,
-            "[1, D]",
-        )),
+        _ => Err(shape_err(path, &format!("output {name:?}"), &shown, "[1, D]")),
     }
 }
 
 impl Backbone for TractBackbone {
     fn run(&self, input: Tensor) -> Result<BackboneOutput, EmbedError> {
-        let out = self
-            .plan
-            .run(tvec!(input.into()))
-            .map_err(|e| EmbedError::Inference(format!("{e:#}")))?;
+        let out = self.plan.run(tvec!(input.into())).map_err(|e| EmbedError::Inference(format!("{e:#}")))?;
         let flat = |t: &TValue| -> Result<Vec<f32>, EmbedError> {
-            let v = t
-                .to_plain_array_view::<f32>()
-                .map_err(|e| EmbedError::Inference(e.to_string()))?;
+            let v = t.to_plain_array_view::<f32>().map_err(|e| EmbedError::Inference(e.to_string()))?;
             Ok(v.iter().copied().collect())
         };
         let embedding = flat(&out[0])?;
-        let logits = if self.has_logits {
-            Some(flat(&out[1])?)
-        } else {
-            None
-        };
+        let logits = if self.has_logits { Some(flat(&out[1])?) } else { None };
         Ok(BackboneOutput { embedding, logits })
     }
 

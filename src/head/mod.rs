@@ -106,17 +106,9 @@ impl Head {
     /// Predicts a label for a raw embedding, flagging it unsure below the label's threshold.
     pub fn predict(&self, embedding: &[f32]) -> Prediction {
         let probs = self.probabilities(embedding);
-        let (index, &confidence) = probs
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .expect("at least two labels");
-        Prediction {
-            index,
-            confidence,
-            unsure: confidence < self.thresholds[index],
-            probs,
-        }
+        let (index, &confidence) =
+            probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).expect("at least two labels");
+        Prediction { index, confidence, unsure: confidence < self.thresholds[index], probs }
     }
 
     /// Index of a label by name.
@@ -127,39 +119,23 @@ impl Head {
     /// Saves the head atomically.
     pub fn save(&self, path: &Path) -> Result<(), HeadError> {
         let json = serde_json::to_vec_pretty(self).expect("head serialises");
-        write_atomic(path, &json).map_err(|source| HeadError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        write_atomic(path, &json).map_err(|source| HeadError::Io { path: path.to_path_buf(), source })
     }
 
     /// Reads a head file without checking it against a backbone (for `status`).
     pub fn read(path: &Path) -> Result<Self, HeadError> {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(HeadError::Missing(path.into()))
-            }
-            Err(source) => {
-                return Err(HeadError::Io {
-                    path: path.into(),
-                    source,
-                })
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(HeadError::Missing(path.into())),
+            Err(source) => return Err(HeadError::Io { path: path.into(), source }),
         };
-        serde_json::from_slice(&bytes).map_err(|e| HeadError::Damaged {
-            path: path.into(),
-            reason: e.to_string(),
-        })
+        serde_json::from_slice(&bytes).map_err(|e| HeadError::Damaged { path: path.into(), reason: e.to_string() })
     }
 
     /// Loads a head and checks it belongs to the backbone with hash `model_sha256` and `dims`.
     pub fn load(path: &Path, model_sha256: &str, dims: usize) -> Result<Self, HeadError> {
         let head = Self::read(path)?;
-        let damaged = |reason: String| HeadError::Damaged {
-            path: path.into(),
-            reason,
-        };
+        let damaged = |reason: String| HeadError::Damaged { path: path.into(), reason };
         if head.model_sha256 != model_sha256 {
             return Err(HeadError::WrongModel {
                 path: path.into(),
@@ -178,9 +154,7 @@ impl Head {
             && head.thresholds.len() == k
             && head.scale.is_finite();
         if !consistent {
-            return Err(damaged(format!(
-                "inconsistent sizes or version (expected {dims}-dim embeddings)"
-            )));
+            return Err(damaged(format!("inconsistent sizes or version (expected {dims}-dim embeddings)")));
         }
         Ok(head)
     }
@@ -232,14 +206,8 @@ mod tests {
         assert_eq!(Head::load(&p, "aa", 2).unwrap(), head());
         let e = Head::load(&p, "bb", 2).unwrap_err();
         assert!(matches!(e, HeadError::WrongModel { .. }), "{e}");
-        assert!(matches!(
-            Head::load(&p, "aa", 3),
-            Err(HeadError::Damaged { .. })
-        ));
-        assert!(matches!(
-            Head::load(&dir.path().join("none.json"), "aa", 2),
-            Err(HeadError::Missing(_))
-        ));
+        assert!(matches!(Head::load(&p, "aa", 3), Err(HeadError::Damaged { .. })));
+        assert!(matches!(Head::load(&dir.path().join("none.json"), "aa", 2), Err(HeadError::Missing(_))));
         std::fs::write(&p, b"{\"labels\": [").unwrap();
         let e = Head::load(&p, "aa", 2).unwrap_err();
         assert!(e.to_string().contains("head.json"), "{e}");

@@ -123,23 +123,10 @@ mod tests {
 
     fn predict(f: &Fitted, x: ArrayView2<f32>) -> Vec<usize> {
         let z = x.dot(&f.w.t()) + &f.b;
-        z.rows()
-            .into_iter()
-            .map(|r| {
-                r.iter()
-                    .enumerate()
-                    .max_by(|a, b| a.1.total_cmp(b.1))
-                    .unwrap()
-                    .0
-            })
-            .collect()
+        z.rows().into_iter().map(|r| r.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0).collect()
     }
 
-    const P: FitParams = FitParams {
-        l2: 1e-3,
-        max_iters: 500,
-        tolerance: 1e-5,
-    };
+    const P: FitParams = FitParams { l2: 1e-3, max_iters: 500, tolerance: 1e-5 };
 
     #[test]
     fn separable_blobs_are_fitted_exactly() {
@@ -168,8 +155,7 @@ mod tests {
 
     #[test]
     fn softmax_rows_sum_to_one_and_survive_large_logits() {
-        let mut z =
-            Array2::from_shape_vec((2, 3), vec![1000.0, 0.0, -1000.0, 1.0, 1.0, 1.0]).unwrap();
+        let mut z = Array2::from_shape_vec((2, 3), vec![1000.0, 0.0, -1000.0, 1.0, 1.0, 1.0]).unwrap();
         softmax_rows(&mut z);
         assert!((z[[0, 0]] - 1.0).abs() < 1e-6);
         assert!((z[[1, 2]] - 1.0 / 3.0).abs() < 1e-6);

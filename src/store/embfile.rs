@@ -38,8 +38,7 @@ pub fn encode(model_sha256: &str, e: &Embedding) -> Vec<u8> {
     out.extend_from_slice(&zs.cat.to_le_bytes());
     for v in std::iter::once(&e.vector).chain(e.mirrored.as_ref()) {
         assert_eq!(v.len(), dims, "mirrored embedding has the same length");
-        v.iter()
-            .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+        v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
     }
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
@@ -59,34 +58,17 @@ pub fn decode(bytes: &[u8]) -> Result<EmbFile, String> {
     }
     let expected = HEADER + 4 * dims * count + 4;
     if bytes.len() != expected {
-        return Err(format!(
-            "truncated or padded: {} bytes, expected {expected}",
-            bytes.len()
-        ));
+        return Err(format!("truncated or padded: {} bytes, expected {expected}", bytes.len()));
     }
     let body = &bytes[..expected - 4];
     if crc32fast::hash(body) != u32_at(expected - 4) {
         return Err("checksum mismatch (file damaged)".into());
     }
     let model_sha256 = hex::encode(&bytes[20..52]);
-    let zero_shot = (flags & 1 == 1).then(|| ZeroShot {
-        dog: f32_at(52),
-        cat: f32_at(56),
-    });
-    let vec_at = |k: usize| {
-        (0..dims)
-            .map(|i| f32_at(HEADER + 4 * (k * dims + i)))
-            .collect::<Vec<f32>>()
-    };
-    let embedding = Embedding {
-        vector: vec_at(0),
-        mirrored: (count == 2).then(|| vec_at(1)),
-        zero_shot,
-    };
-    Ok(EmbFile {
-        model_sha256,
-        embedding,
-    })
+    let zero_shot = (flags & 1 == 1).then(|| ZeroShot { dog: f32_at(52), cat: f32_at(56) });
+    let vec_at = |k: usize| (0..dims).map(|i| f32_at(HEADER + 4 * (k * dims + i))).collect::<Vec<f32>>();
+    let embedding = Embedding { vector: vec_at(0), mirrored: (count == 2).then(|| vec_at(1)), zero_shot };
+    Ok(EmbFile { model_sha256, embedding })
 }
 
 #[cfg(test)]
@@ -97,10 +79,7 @@ mod tests {
         Embedding {
             vector: vec![0.5, -1.25, 3.0],
             mirrored: Some(vec![0.25, 1.0, -2.0]),
-            zero_shot: Some(ZeroShot {
-                dog: 0.75,
-                cat: 0.125,
-            }),
+            zero_shot: Some(ZeroShot { dog: 0.75, cat: 0.125 }),
         }
     }
 
@@ -110,11 +89,7 @@ mod tests {
         let f = decode(&encode(&sha, &sample())).unwrap();
         assert_eq!(f.model_sha256, sha);
         assert_eq!(f.embedding, sample());
-        let single = Embedding {
-            mirrored: None,
-            zero_shot: None,
-            ..sample()
-        };
+        let single = Embedding { mirrored: None, zero_shot: None, ..sample() };
         assert_eq!(decode(&encode(&sha, &single)).unwrap().embedding, single);
     }
 
@@ -124,9 +99,7 @@ mod tests {
         let mut flipped = good.clone();
         flipped[HEADER + 2] ^= 0x10;
         assert!(decode(&flipped).unwrap_err().contains("checksum"));
-        assert!(decode(&good[..good.len() - 5])
-            .unwrap_err()
-            .contains("truncated"));
+        assert!(decode(&good[..good.len() - 5]).unwrap_err().contains("truncated"));
         assert!(decode(b"").is_err());
         assert!(decode(&vec![0u8; 200]).unwrap_err().contains("magic"));
     }

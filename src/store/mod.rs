@@ -97,13 +97,8 @@ pub struct Store {
 /// Checks a label can be used as a folder name.
 pub fn validate_label(label: &str) -> Result<(), StoreError> {
     let ok = (1..=32).contains(&label.len())
-        && label
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        && label
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && label.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if ok {
         Ok(())
     } else {
@@ -112,10 +107,7 @@ pub fn validate_label(label: &str) -> Result<(), StoreError> {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| StoreError::Io { path: path.to_path_buf(), source }
 }
 
 impl Store {
@@ -143,11 +135,7 @@ impl Store {
         };
         index.version = index::VERSION;
         let changed = reconcile(root, &mut index, &mut problems)?;
-        let store = Self {
-            root: root.to_path_buf(),
-            index,
-            problems,
-        };
+        let store = Self { root: root.to_path_buf(), index, problems };
         if changed {
             store.write_index()?;
         }
@@ -197,15 +185,11 @@ impl Store {
         validate_label(label)?;
         let dir = self.label_dir(label);
         create_dir_durable(&dir).map_err(io_err(&dir))?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
         let mut n = 0;
         let id = loop {
             let id = format!("{:013}-{n:03}", now.as_millis());
-            if !self.index.examples.iter().any(|e| e.id == id)
-                && !dir.join(format!("{id}.emb")).exists()
-            {
+            if !self.index.examples.iter().any(|e| e.id == id) && !dir.join(format!("{id}.emb")).exists() {
                 break id;
             }
             n += 1;
@@ -214,8 +198,7 @@ impl Store {
         let image_path = dir.join(&image_name);
         write_atomic(&image_path, image).map_err(io_err(&image_path))?;
         let emb_path = dir.join(format!("{id}.emb"));
-        write_atomic(&emb_path, &embfile::encode(model_sha256, embedding))
-            .map_err(io_err(&emb_path))?;
+        write_atomic(&emb_path, &embfile::encode(model_sha256, embedding)).map_err(io_err(&emb_path))?;
         let entry = Entry {
             id,
             label: label.to_string(),
@@ -230,15 +213,8 @@ impl Store {
     }
 
     /// Replaces the cached embedding of an existing example (after re-embedding it).
-    pub fn update_embedding(
-        &self,
-        entry: &Entry,
-        embedding: &Embedding,
-        model_sha256: &str,
-    ) -> Result<(), StoreError> {
-        let path = self
-            .label_dir(&entry.label)
-            .join(format!("{}.emb", entry.id));
+    pub fn update_embedding(&self, entry: &Entry, embedding: &Embedding, model_sha256: &str) -> Result<(), StoreError> {
+        let path = self.label_dir(&entry.label).join(format!("{}.emb", entry.id));
         write_atomic(&path, &embfile::encode(model_sha256, embedding)).map_err(io_err(&path))
     }
 
@@ -272,28 +248,16 @@ impl Store {
             let dir = self.label_dir(&entry.label);
             let image = dir.join(&entry.image);
             let emb_path = dir.join(format!("{}.emb", entry.id));
-            let stale = |reason: String| Stale {
-                entry: entry.clone(),
-                image: image.clone(),
-                reason,
-            };
+            let stale = |reason: String| Stale { entry: entry.clone(), image: image.clone(), reason };
             match std::fs::read(&emb_path) {
                 Ok(bytes) => match embfile::decode(&bytes) {
                     Ok(f) if f.model_sha256 == model_sha256 => {
-                        out.examples.push(Example {
-                            entry: entry.clone(),
-                            embedding: f.embedding,
-                        });
+                        out.examples.push(Example { entry: entry.clone(), embedding: f.embedding });
                         continue;
                     }
-                    Ok(_) => out
-                        .stale
-                        .push(stale("embedded by a different model".into())),
+                    Ok(_) => out.stale.push(stale("embedded by a different model".into())),
                     Err(e) => {
-                        out.problems.push(Problem {
-                            path: emb_path.clone(),
-                            reason: e.clone(),
-                        });
+                        out.problems.push(Problem { path: emb_path.clone(), reason: e.clone() });
                         out.stale.push(stale(e));
                     }
                 },
@@ -301,10 +265,8 @@ impl Store {
             }
             if !image.is_file() {
                 let s = out.stale.pop().expect("just pushed");
-                out.problems.push(Problem {
-                    path: image,
-                    reason: format!("image missing and {}; example skipped", s.reason),
-                });
+                out.problems
+                    .push(Problem { path: image, reason: format!("image missing and {}; example skipped", s.reason) });
             }
         }
         out
@@ -324,11 +286,7 @@ impl Store {
 /// Brings the index in line with the example folders: drops entries whose files are all gone,
 /// adds example files the index lacks (a crash between writing files and index). Returns
 /// whether the index changed.
-fn reconcile(
-    root: &Path,
-    index: &mut Index,
-    problems: &mut Vec<Problem>,
-) -> Result<bool, StoreError> {
+fn reconcile(root: &Path, index: &mut Index, problems: &mut Vec<Problem>) -> Result<bool, StoreError> {
     let examples_dir = root.join("examples");
     let mut on_disk: BTreeMap<(String, String), PathBuf> = BTreeMap::new(); // (label, id) → image
     let dirs = std::fs::read_dir(&examples_dir).map_err(io_err(&examples_dir))?;
@@ -339,10 +297,7 @@ fn reconcile(
             continue;
         }
         if validate_label(&label).is_err() {
-            problems.push(Problem {
-                path,
-                reason: "not a valid label folder; ignored".into(),
-            });
+            problems.push(Problem { path, reason: "not a valid label folder; ignored".into() });
             continue;
         }
         clean_temp_files(&path);
@@ -350,11 +305,7 @@ fn reconcile(
         for f in files.flatten() {
             let p = f.path();
             if crate::imageio::is_image_path(&p) {
-                let id = p
-                    .file_stem()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .to_string();
+                let id = p.file_stem().unwrap_or_default().to_string_lossy().to_string();
                 on_disk.insert((label.clone(), id), p);
             }
         }
@@ -371,11 +322,8 @@ fn reconcile(
         keep
     });
     let mut changed = index.examples.len() != before;
-    let known: std::collections::HashSet<(String, String)> = index
-        .examples
-        .iter()
-        .map(|e| (e.label.clone(), e.id.clone()))
-        .collect();
+    let known: std::collections::HashSet<(String, String)> =
+        index.examples.iter().map(|e| (e.label.clone(), e.id.clone())).collect();
     for ((label, id), path) in on_disk {
         if known.contains(&(label.clone(), id.clone())) {
             continue;
@@ -383,18 +331,12 @@ fn reconcile(
         let Ok(bytes) = std::fs::read(&path) else {
             continue;
         };
-        problems.push(Problem {
-            path: path.clone(),
-            reason: "not in index.json (interrupted write?); recovered".into(),
-        });
+        problems
+            .push(Problem { path: path.clone(), reason: "not in index.json (interrupted write?); recovered".into() });
         index.examples.push(Entry {
             id,
             label,
-            image: path
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .to_string(),
+            image: path.file_name().unwrap_or_default().to_string_lossy().to_string(),
             sha256: hex::encode(Sha256::digest(&bytes)),
             source: "recovered".into(),
             added: 0,

@@ -14,12 +14,8 @@ fn emb(x: f32) -> Embedding {
 fn store_with_two() -> (tempfile::TempDir, Store, Entry, Entry) {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(dir.path()).unwrap();
-    let a = s
-        .add("cat", b"jpeg-a", "jpg", &emb(1.0), SHA, "a.jpg")
-        .unwrap();
-    let b = s
-        .add("dog", b"jpeg-b", "JPG", &emb(2.0), SHA, "b.jpg")
-        .unwrap();
+    let a = s.add("cat", b"jpeg-a", "jpg", &emb(1.0), SHA, "a.jpg").unwrap();
+    let b = s.add("dog", b"jpeg-b", "JPG", &emb(2.0), SHA, "b.jpg").unwrap();
     (dir, s, a, b)
 }
 
@@ -29,28 +25,19 @@ fn added_examples_survive_reopen() {
     drop(s);
     let s = Store::open(dir.path()).unwrap();
     assert!(s.problems().is_empty(), "{:?}", s.problems());
-    assert_eq!(
-        s.counts().into_iter().collect::<Vec<_>>(),
-        vec![("cat".into(), 1), ("dog".into(), 1)]
-    );
+    assert_eq!(s.counts().into_iter().collect::<Vec<_>>(), vec![("cat".into(), 1), ("dog".into(), 1)]);
     let loaded = s.load(SHA);
     assert_eq!(loaded.examples.len(), 2);
     assert_eq!(loaded.examples[0].embedding, emb(1.0));
     assert_eq!(loaded.examples[0].entry, a);
     assert_eq!(s.find_by_sha256(&a.sha256).unwrap().id, a.id);
-    assert!(
-        loaded.examples[1].entry.image.ends_with(".jpg"),
-        "extension lower-cased"
-    );
+    assert!(loaded.examples[1].entry.image.ends_with(".jpg"), "extension lower-cased");
 }
 
 #[test]
 fn damaged_embedding_is_reported_and_others_still_load() {
     let (dir, s, a, _) = store_with_two();
-    let p = dir
-        .path()
-        .join("examples/cat")
-        .join(format!("{}.emb", a.id));
+    let p = dir.path().join("examples/cat").join(format!("{}.emb", a.id));
     let mut bytes = std::fs::read(&p).unwrap();
     let n = bytes.len();
     bytes[n / 2] ^= 0xff;
@@ -58,21 +45,10 @@ fn damaged_embedding_is_reported_and_others_still_load() {
     let loaded = s.load(SHA);
     assert_eq!(loaded.examples.len(), 1, "the dog still loads");
     assert_eq!(loaded.examples[0].entry.label, "dog");
-    assert_eq!(
-        loaded.stale.len(),
-        1,
-        "the cat is queued for re-embedding from its image"
-    );
+    assert_eq!(loaded.stale.len(), 1, "the cat is queued for re-embedding from its image");
     assert_eq!(loaded.problems.len(), 1);
-    assert!(
-        loaded.problems[0].to_string().contains("checksum"),
-        "{}",
-        loaded.problems[0]
-    );
-    assert!(
-        dir.path().join("examples/cat").join(&a.image).exists(),
-        "the image is never deleted"
-    );
+    assert!(loaded.problems[0].to_string().contains("checksum"), "{}", loaded.problems[0]);
+    assert!(dir.path().join("examples/cat").join(&a.image).exists(), "the image is never deleted");
 }
 
 #[test]
@@ -91,11 +67,7 @@ fn crash_before_index_write_is_recovered() {
     // A capture interrupted after its image and embedding but before the index was rewritten.
     let cat = dir.path().join("examples/cat");
     std::fs::write(cat.join("9999999999999-000.jpg"), b"late").unwrap();
-    std::fs::write(
-        cat.join("9999999999999-000.emb"),
-        embfile::encode(SHA, &emb(3.0)),
-    )
-    .unwrap();
+    std::fs::write(cat.join("9999999999999-000.emb"), embfile::encode(SHA, &emb(3.0))).unwrap();
     // And a temp file left by a write that never got renamed.
     std::fs::write(cat.join(".x.emb.1.tmp"), b"half").unwrap();
     let s = Store::open(dir.path()).unwrap();
@@ -111,11 +83,7 @@ fn crash_before_index_write_is_recovered() {
 fn image_without_embedding_is_stale() {
     let (dir, s, _, _) = store_with_two();
     drop(s);
-    std::fs::write(
-        dir.path().join("examples/dog/9999999999999-000.png"),
-        b"img",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("examples/dog/9999999999999-000.png"), b"img").unwrap();
     let s = Store::open(dir.path()).unwrap();
     let loaded = s.load(SHA);
     assert_eq!(loaded.examples.len(), 2);
@@ -151,10 +119,7 @@ fn remove_deletes_files_and_entry() {
     assert!(s.remove(&a.id).unwrap().is_none());
     assert!(!dir.path().join("examples/cat").join(&a.image).exists());
     let s = Store::open(dir.path()).unwrap();
-    assert_eq!(
-        s.entries().iter().map(|e| &e.id).collect::<Vec<_>>(),
-        vec![&b.id]
-    );
+    assert_eq!(s.entries().iter().map(|e| &e.id).collect::<Vec<_>>(), vec![&b.id]);
 }
 
 #[test]
@@ -162,13 +127,7 @@ fn bad_labels_are_refused_before_writing() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(dir.path()).unwrap();
     for bad in ["", "../x", "a/b", ".hidden", "with space", &"x".repeat(33)] {
-        assert!(
-            matches!(
-                s.add(bad, b"i", "jpg", &emb(0.0), SHA, "t"),
-                Err(StoreError::BadLabel(_))
-            ),
-            "{bad:?}"
-        );
+        assert!(matches!(s.add(bad, b"i", "jpg", &emb(0.0), SHA, "t"), Err(StoreError::BadLabel(_))), "{bad:?}");
     }
     assert!(s.entries().is_empty());
     assert!(validate_label("None_1-b").is_ok());
@@ -178,13 +137,7 @@ fn bad_labels_are_refused_before_writing() {
 fn ids_are_unique_and_in_capture_order() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(dir.path()).unwrap();
-    let ids: Vec<String> = (0..20)
-        .map(|i| {
-            s.add("cat", &[i], "jpg", &emb(i as f32), SHA, "t")
-                .unwrap()
-                .id
-        })
-        .collect();
+    let ids: Vec<String> = (0..20).map(|i| s.add("cat", &[i], "jpg", &emb(i as f32), SHA, "t").unwrap().id).collect();
     let mut sorted = ids.clone();
     sorted.sort();
     sorted.dedup();

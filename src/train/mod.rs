@@ -2,6 +2,10 @@
 //! best-F1 thresholds, the original model's zero-shot baseline), then the final head on all
 //! examples.
 
+mod examples;
+
+pub use examples::load_examples;
+
 use crate::embed::imagenet::labels_are_cat_dog;
 use crate::embed::l2_normalised;
 use crate::head::softmax::{fit, FitParams};
@@ -82,7 +86,7 @@ pub struct TrainReport {
     pub n_holdout: usize,
     /// Held-out metrics; `None` when a label had too few examples to hold any out.
     pub holdout: Option<Metrics>,
-    /// Per-label thresholds chosen on the held-out part.
+    /// Per-label thresholds: the lowest with the best F1 on the held-out part.
     pub thresholds: Vec<f32>,
     /// The original ImageNet model on the same held-out images (cat/dog labels only).
     pub baseline: Option<Baseline>,
@@ -95,12 +99,7 @@ pub struct TrainReport {
 }
 
 /// Trains a head on `examples` (embeddings from the model `model_sha256`, `dims` long).
-pub fn train(
-    examples: &[Example],
-    model_sha256: &str,
-    dims: usize,
-    cfg: &HeadConfig,
-) -> Result<Head, TrainError> {
+pub fn train(examples: &[Example], model_sha256: &str, dims: usize, cfg: &HeadConfig) -> Result<Head, TrainError> {
     let started = Instant::now();
     let mut by_label: BTreeMap<&str, Vec<&Example>> = BTreeMap::new();
     for e in examples {
@@ -122,19 +121,14 @@ pub fn train(
 
     // Seeded stratified split (examples sorted by id first, so the split is reproducible).
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(cfg.seed);
-    let holdout_possible = counts
-        .iter()
-        .all(|&n| n >= cfg.min_examples_for_holdout.max(2));
+    let holdout_possible = counts.iter().all(|&n| n >= cfg.min_examples_for_holdout.max(2));
     let (mut train_set, mut held) = (Vec::new(), Vec::new());
     for (k, group) in by_label.values().enumerate() {
         let mut g: Vec<&Example> = group.clone();
         g.sort_by(|a, b| a.entry.id.cmp(&b.entry.id));
         g.shuffle(&mut rng);
-        let n_held = if holdout_possible {
-            ((g.len() as f32 * cfg.holdout).round() as usize).clamp(1, g.len() - 1)
-        } else {
-            0
-        };
+        let n_held =
+            if holdout_possible { ((g.len() as f32 * cfg.holdout).round() as usize).clamp(1, g.len() - 1) } else { 0 };
         held.extend(g[..n_held].iter().map(|e| (*e, k)));
         train_set.extend(g[n_held..].iter().map(|e| (*e, k)));
     }
@@ -157,28 +151,19 @@ pub fn train(
     } else {
         let measured = fit_head(&train_set, &labels, model_sha256, dims, cfg);
         let truth: Vec<usize> = held.iter().map(|(_, k)| *k).collect();
-        let preds: Vec<_> = held
-            .iter()
-            .map(|(e, _)| measured.predict(&e.embedding.vector))
-            .collect();
+        let preds: Vec<_> = held.iter().map(|(e, _)| measured.predict(&e.embedding.vector)).collect();
         let top: Vec<usize> = preds.iter().map(|p| p.index).collect();
         let conf: Vec<f32> = preds.iter().map(|p| p.confidence).collect();
         for (k, t) in thresholds.iter_mut().enumerate() {
-            if let Some(best) = best_f1_threshold(k, &truth, &top, &conf, 1.0 / labels.len() as f32)
-            {
+            if let Some(best) = best_f1_threshold(k, &truth, &top, &conf, 1.0 / labels.len() as f32) {
                 *t = best;
             }
         }
         report.holdout = Some(evaluate(&labels, &truth, &top));
         report.baseline = baseline(&labels, &held);
     }
-    let mut head = fit_head(
-        &train_set.iter().chain(&held).copied().collect::<Vec<_>>(),
-        &labels,
-        model_sha256,
-        dims,
-        cfg,
-    );
+    let mut head =
+        fit_head(&train_set.iter().chain(&held).copied().collect::<Vec<_>>(), &labels, model_sha256, dims, cfg);
     report.thresholds = thresholds.clone();
     report.train_ms = started.elapsed().as_secs_f64() * 1e3;
     head.thresholds = thresholds;
@@ -192,32 +177,15 @@ fn baseline(labels: &[String], held: &[(&Example, usize)]) -> Option<Baseline> {
     if !labels_are_cat_dog(labels) {
         return None;
     }
-    let index = |name: &str| {
-        labels
-            .iter()
-            .position(|l| l.eq_ignore_ascii_case(name))
-            .expect("cat/dog present")
-    };
-    let zs: Option<Vec<usize>> = held
-        .iter()
-        .map(|(e, _)| e.embedding.zero_shot.map(|z| index(z.label())))
-        .collect();
+    let index = |name: &str| labels.iter().position(|l| l.eq_ignore_ascii_case(name)).expect("cat/dog present");
+    let zs: Option<Vec<usize>> = held.iter().map(|(e, _)| e.embedding.zero_shot.map(|z| index(z.label()))).collect();
     let truth: Vec<usize> = held.iter().map(|(_, k)| *k).collect();
     let metrics = evaluate(labels, &truth, &zs?);
-    Some(Baseline {
-        accuracy: metrics.accuracy,
-        metrics,
-    })
+    Some(Baseline { accuracy: metrics.accuracy, metrics })
 }
 
 /// Fits a head on `(example, class)` pairs.
-fn fit_head(
-    set: &[(&Example, usize)],
-    labels: &[String],
-    model_sha256: &str,
-    dims: usize,
-    cfg: &HeadConfig,
-) -> Head {
+fn fit_head(set: &[(&Example, usize)], labels: &[String], model_sha256: &str, dims: usize, cfg: &HeadConfig) -> Head {
     let mut rows: Vec<(&[f32], usize)> = Vec::new();
     for (e, k) in set {
         rows.push((&e.embedding.vector, *k));
@@ -228,36 +196,18 @@ fn fit_head(
     let normalised: Vec<Vec<f32>> = rows.iter().map(|(v, _)| l2_normalised(v)).collect();
     let mut centre = vec![0f32; dims];
     for v in &normalised {
-        centre
-            .iter_mut()
-            .zip(v)
-            .for_each(|(c, x)| *c += x / normalised.len() as f32);
+        centre.iter_mut().zip(v).for_each(|(c, x)| *c += x / normalised.len() as f32);
     }
-    let mean_sq = normalised
-        .iter()
-        .map(|v| {
-            v.iter()
-                .zip(&centre)
-                .map(|(x, c)| (x - c) * (x - c))
-                .sum::<f32>()
-        })
-        .sum::<f32>()
-        / normalised.len() as f32;
-    let scale = if mean_sq > 0.0 {
-        1.0 / mean_sq.sqrt()
-    } else {
-        1.0
-    };
+    let mean_sq =
+        normalised.iter().map(|v| v.iter().zip(&centre).map(|(x, c)| (x - c) * (x - c)).sum::<f32>()).sum::<f32>()
+            / normalised.len() as f32;
+    let scale = if mean_sq > 0.0 { 1.0 / mean_sq.sqrt() } else { 1.0 };
     let mut x = Array2::<f32>::zeros((rows.len(), dims));
     for (i, (v, _)) in rows.iter().enumerate() {
         x.row_mut(i).assign(&featurise(v, &centre, scale));
     }
     let y: Vec<usize> = rows.iter().map(|(_, k)| *k).collect();
-    let params = FitParams {
-        l2: cfg.l2,
-        max_iters: cfg.max_iters,
-        tolerance: 1e-4,
-    };
+    let params = FitParams { l2: cfg.l2, max_iters: cfg.max_iters, tolerance: 1e-4 };
     let f = fit(x.view(), &y, labels.len(), params);
     Head {
         version: VERSION,

@@ -9,11 +9,8 @@ fn examples(label: &str, axis: usize, n: usize, rng: &mut impl Rng) -> Vec<Examp
         .map(|i| {
             let mut v: Vec<f32> = (0..16).map(|_| rng.random_range(0.0..0.6)).collect();
             v[axis] += 2.0;
-            let zero_shot = Some(if i % 2 == 0 {
-                ZeroShot { dog: 0.1, cat: 0.8 }
-            } else {
-                ZeroShot { dog: 0.7, cat: 0.2 }
-            });
+            let zero_shot =
+                Some(if i % 2 == 0 { ZeroShot { dog: 0.1, cat: 0.8 } } else { ZeroShot { dog: 0.7, cat: 0.2 } });
             Example {
                 entry: Entry {
                     id: format!("{label}-{i:04}"),
@@ -23,11 +20,7 @@ fn examples(label: &str, axis: usize, n: usize, rng: &mut impl Rng) -> Vec<Examp
                     source: String::new(),
                     added: 0,
                 },
-                embedding: Embedding {
-                    vector: v.clone(),
-                    mirrored: Some(v),
-                    zero_shot,
-                },
+                embedding: Embedding { vector: v.clone(), mirrored: Some(v), zero_shot },
             }
         })
         .collect()
@@ -45,11 +38,7 @@ fn separable_examples_train_to_perfect_holdout() {
     let head = train(&dataset(25), "sha", 16, &HeadConfig::default()).unwrap();
     let r = &head.report;
     assert_eq!(r.labels, ["cat", "dog"]);
-    assert_eq!(
-        (r.n_train, r.n_holdout),
-        (40, 10),
-        "5 of 25 per label held out"
-    );
+    assert_eq!((r.n_train, r.n_holdout), (40, 10), "5 of 25 per label held out");
     let m = r.holdout.as_ref().unwrap();
     assert_eq!(m.accuracy, 1.0);
     assert_eq!(m.confusion, vec![vec![5, 0], vec![0, 5]]);
@@ -58,11 +47,7 @@ fn separable_examples_train_to_perfect_holdout() {
     let b = r.baseline.as_ref().unwrap();
     assert!(b.accuracy < 1.0);
     assert_eq!(b.metrics.n, 10);
-    assert!(
-        head.thresholds.iter().all(|t| (0.5..=1.0).contains(t)),
-        "{:?}",
-        head.thresholds
-    );
+    assert!(head.thresholds.iter().all(|t| (0.5..=1.0).contains(t)), "{:?}", head.thresholds);
 }
 
 #[test]
@@ -78,11 +63,7 @@ fn training_is_deterministic_for_a_seed_and_split_depends_on_it() {
     assert_eq!(a, b);
     let mut reversed = data.clone();
     reversed.reverse();
-    assert_eq!(
-        a,
-        strip(train(&reversed, "sha", 16, &HeadConfig::default()).unwrap()),
-        "input order does not matter"
-    );
+    assert_eq!(a, strip(train(&reversed, "sha", 16, &HeadConfig::default()).unwrap()), "input order does not matter");
 }
 
 #[test]
@@ -97,17 +78,8 @@ fn few_examples_train_without_holdout_and_say_why() {
 #[test]
 fn one_label_is_an_error() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-    let e = train(
-        &examples("cat", 0, 5, &mut rng),
-        "sha",
-        16,
-        &HeadConfig::default(),
-    )
-    .unwrap_err();
-    assert!(
-        e.to_string().contains("at least 2 labels") && e.to_string().contains("cat"),
-        "{e}"
-    );
+    let e = train(&examples("cat", 0, 5, &mut rng), "sha", 16, &HeadConfig::default()).unwrap_err();
+    assert!(e.to_string().contains("at least 2 labels") && e.to_string().contains("cat"), "{e}");
     assert!(train(&[], "sha", 16, &HeadConfig::default()).is_err());
 }
 

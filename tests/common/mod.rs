@@ -27,27 +27,16 @@ pub fn teachcam(args: &[&str]) -> Output {
 /// Runs teachcam and returns stdout, panicking with stderr if it failed.
 pub fn ok(args: &[&str]) -> String {
     let out = teachcam(args);
-    assert!(
-        out.status.success(),
-        "teachcam {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "teachcam {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
 /// Runs teachcam expecting failure; returns stderr.
 pub fn fails(args: &[&str]) -> String {
     let out = teachcam(args);
-    assert!(
-        !out.status.success(),
-        "teachcam {args:?} should fail, printed:\n{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert!(!out.status.success(), "teachcam {args:?} should fail, printed:\n{}", String::from_utf8_lossy(&out.stdout));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        !err.contains("panicked"),
-        "a clear error, not a panic: {err}"
-    );
+    assert!(!err.contains("panicked"), "a clear error, not a panic: {err}");
     err
 }
 
@@ -64,21 +53,14 @@ pub fn warm(rng: &mut impl Rng, w: u32, h: u32) -> RgbImage {
         if d < r {
             Rgb([255, 240 - shade, 120])
         } else {
-            Rgb([
-                200 + (55 * x / w) as u8,
-                (80 + 100 * y / h) as u8 - shade / 2,
-                30,
-            ])
+            Rgb([200 + (55 * x / w) as u8, (80 + 100 * y / h) as u8 - shade / 2, 30])
         }
     })
 }
 
 /// A synthetic "cool" picture: blue/green stripes at a varied angle and pitch.
 pub fn cool(rng: &mut impl Rng, w: u32, h: u32) -> RgbImage {
-    let (a, pitch) = (
-        rng.random_range(0.0..3.14f32),
-        rng.random_range(8.0..20.0f32),
-    );
+    let (a, pitch) = (rng.random_range(0.0..3.14f32), rng.random_range(8.0..20.0f32));
     let (s, c) = a.sin_cos();
     RgbImage::from_fn(w, h, |x, y| {
         let t = (x as f32 * c + y as f32 * s) / pitch;
@@ -93,41 +75,41 @@ pub fn cool(rng: &mut impl Rng, w: u32, h: u32) -> RgbImage {
 /// Writes `n` synthetic images of each kind as JPEGs into `dir/warm` and `dir/cool`.
 pub fn synthetic_set(dir: &Path, n: usize, seed: u64, size: (u32, u32)) {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    for (name, make) in [
-        (
-            "warm",
-            warm as fn(&mut rand_chacha::ChaCha8Rng, u32, u32) -> RgbImage,
-        ),
-        ("cool", cool),
-    ] {
+    for (name, make) in [("warm", warm as fn(&mut rand_chacha::ChaCha8Rng, u32, u32) -> RgbImage), ("cool", cool)] {
         let d = dir.join(name);
         std::fs::create_dir_all(&d).unwrap();
         for i in 0..n {
-            make(&mut rng, size.0, size.1)
-                .save(d.join(format!("{name}{i:02}.jpg")))
-                .unwrap();
+            make(&mut rng, size.0, size.1).save(d.join(format!("{name}{i:02}.jpg"))).unwrap();
         }
     }
+}
+
+/// True (after saying NOT RUN loudly) when `$TEACHCAM_EMULATED` is set: the test suite runs
+/// under qemu user-mode emulation, where inference is ~100× slower and wall-clock timings mean
+/// nothing. Heavy or timing-based tests skip then; the aarch64 CI step says which.
+pub fn emulated(test: &str) -> bool {
+    let on = std::env::var_os("TEACHCAM_EMULATED").is_some();
+    if on {
+        eprintln!("\n*** {test}: NOT RUN under emulation (TEACHCAM_EMULATED is set) ***\n");
+    }
+    on
 }
 
 /// The Kaggle cats/dogs photos: `$TEACHCAM_DATA_DIR`, else `../shared/data/catsdogs`.
 /// Returns `None` (and says so loudly) when absent, unless `$TEACHCAM_REQUIRE_DATA` is set,
 /// in which case a missing folder fails the test.
 pub fn catsdogs(test: &str) -> Option<PathBuf> {
+    if emulated(test) {
+        return None;
+    }
     let dir = std::env::var_os("TEACHCAM_DATA_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("../shared/data/catsdogs"));
     if dir.join("train/cat").is_dir() && dir.join("test/dog").is_dir() {
         return Some(dir);
     }
-    let msg = format!(
-        "{test}: NOT RUN — photo folder {} not found (set TEACHCAM_DATA_DIR)",
-        dir.display()
-    );
-    assert!(
-        std::env::var_os("TEACHCAM_REQUIRE_DATA").is_none(),
-        "{msg}, and TEACHCAM_REQUIRE_DATA is set"
-    );
+    let msg = format!("{test}: NOT RUN — photo folder {} not found (set TEACHCAM_DATA_DIR)", dir.display());
+    assert!(std::env::var_os("TEACHCAM_REQUIRE_DATA").is_none(), "{msg}, and TEACHCAM_REQUIRE_DATA is set");
     eprintln!("\n*** {msg} ***\n");
     None
 }

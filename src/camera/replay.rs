@@ -1,0 +1,180 @@
+//! Replays images from a folder as a frame source (for tests, scenarios and
+//! demos without a camera).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use log::warn;
+
+use super::{CameraError, Frame, FrameSource, ReplayConfig};
+
+/// Deepest folder nesting followed when recursing (guards symlink loops).
+const MAX_DEPTH: usize = 32;
+
+/// Frames from the images of a folder, in file name order.
+#[derive(Debug)]
+pub struct ReplaySource {
+    cfg: ReplayConfig,
+    files: Vec<PathBuf>,
+    next: usize,
+    seq: u64,
+    /// Failed loads since the last successful one.
+    failures_in_row: usize,
+    /// When the next frame is due (fps pacing).
+    due: Option<Instant>,
+}
+
+impl ReplaySource {
+    /// Lists the images of `cfg.dir`; errors if the folder is missing or
+    /// holds no images.
+    pub fn open(cfg: &ReplayConfig) -> Result<Self, CameraError> {
+        if !(cfg.fps >= 0.0 && cfg.fps.is_finite()) {
+            return Err(CameraError::InvalidConfig(format!("replay fps must be 0 or positive, got {}", cfg.fps)));
+        }
+        let files = list_images(&cfg.dir, cfg.recurse)?;
+        Ok(ReplaySource { cfg: cfg.clone(), files, next: 0, seq: 0, failures_in_row: 0, due: None })
+    }
+
+    /// Replays exactly `files`, in the given order, unpaced and not looping; `origin` names
+    /// where they come from in messages (the scenario runner uses this).
+    pub fn from_files(files: Vec<PathBuf>, origin: &Path) -> Self {
+        ReplaySource { cfg: ReplayConfig::new(origin), files, next: 0, seq: 0, failures_in_row: 0, due: None }
+    }
+
+    /// The images that are replayed, in order.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
+    /// Sleeps until the next frame is due when pacing is on.
+    fn pace(&mut self) {
+        if self.cfg.fps <= 0.0 {
+            return;
+        }
+        let period = Duration::from_secs_f32(1.0 / self.cfg.fps);
+        let now = Instant::now();
+        let due = match self.due {
+            Some(due) if due > now => {
+                thread::sleep(due - now);
+                due
+            }
+            // First frame, or running late: restart the schedule now.
+            _ => now,
+        };
+        self.due = Some(due + period);
+    }
+}
+
+impl FrameSource for ReplaySource {
+    fn next_frame(&mut self) -> Result<Option<Frame>, CameraError> {
+        loop {
+            if self.next == self.files.len() {
+                if !self.cfg.looping {
+                    return Ok(None);
+                }
+                self.next = 0;
+            }
+            if self.failures_in_row >= self.files.len() {
+                return Err(CameraError::ReplayAllCorrupt { dir: self.cfg.dir.clone(), count: self.files.len() });
+            }
+            let path = self.files[self.next].clone();
+            self.next += 1;
+            match crate::imageio::read_image(&path) {
+                Ok((_, img)) => {
+                    self.failures_in_row = 0;
+                    self.pace();
+                    let frame = Frame { image: img, seq: self.seq, source: Some(path) };
+                    self.seq += 1;
+                    return Ok(Some(frame));
+                }
+                Err(e) => {
+                    self.failures_in_row += 1;
+                    warn!("replay: skipping {e}");
+                }
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        let pace = if self.cfg.fps > 0.0 { format!("{} fps", self.cfg.fps) } else { "unpaced".to_string() };
+        let looping = if self.cfg.looping { ", looping" } else { "" };
+        format!("replay of {} ({} images, {pace}{looping})", self.cfg.dir.display(), self.files.len())
+    }
+}
+
+/// Whether `path` has an image extension and is not a hidden file.
+fn is_image(path: &Path) -> bool {
+    let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+    crate::imageio::is_image_path(path) && !hidden
+}
+
+/// Lists the images of `dir` in file name order; with `recurse`, the images
+/// of a sub-folder come at the place of the sub-folder's name.
+pub fn list_images(dir: &Path, recurse: bool) -> Result<Vec<PathBuf>, CameraError> {
+    if !dir.is_dir() {
+        return Err(CameraError::ReplayDirMissing { dir: dir.to_path_buf() });
+    }
+    let mut files = Vec::new();
+    let mut has_subdirs = false;
+    collect(dir, recurse.then_some(MAX_DEPTH), &mut files, &mut has_subdirs)?;
+    if files.is_empty() {
+        let hint = if has_subdirs && !recurse {
+            " (it has sub-folders: set recurse = true to include them)".to_string()
+        } else {
+            String::new()
+        };
+        return Err(CameraError::ReplayDirEmpty { dir: dir.to_path_buf(), hint });
+    }
+    Ok(files)
+}
+
+/// Appends the images of `dir`; `depth`: sub-folder levels still to enter
+/// (`None`: do not recurse).
+fn collect(
+    dir: &Path,
+    depth: Option<usize>,
+    files: &mut Vec<PathBuf>,
+    has_subdirs: &mut bool,
+) -> Result<(), CameraError> {
+    let read_err = |source| CameraError::ReplayDirRead { dir: dir.to_path_buf(), source };
+    let mut entries = fs::read_dir(dir)
+        .map_err(read_err)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(read_err)?;
+    entries.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    for path in entries {
+        if path.is_dir() {
+            let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+            if hidden {
+                continue;
+            }
+            *has_subdirs = true;
+            match depth {
+                Some(0) => warn!("replay: not entering {}: too deep", path.display()),
+                Some(d) => collect(&path, Some(d - 1), files, has_subdirs)?,
+                None => {}
+            }
+        } else if is_image(&path) {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_file_filter() {
+        assert!(is_image(Path::new("a/b.jpg")));
+        assert!(is_image(Path::new("a/b.JPEG")));
+        assert!(is_image(Path::new("b.Png")));
+        assert!(!is_image(Path::new("b.gif")));
+        assert!(!is_image(Path::new("b")));
+        assert!(!is_image(Path::new("a/._b.jpg")));
+    }
+}

@@ -1,0 +1,86 @@
+//! `teachcam run`: the daemon on real (or configured) hardware until SIGINT/SIGTERM or QUIT.
+
+use super::Daemon;
+use crate::camera::{self, spawn_capture, CameraError, FrameSource, SlotMode};
+use crate::config::Config;
+use crate::embed::Embedder;
+use crate::panel::{self, Buttons, HoldRepeater, Leds};
+use anyhow::{anyhow, Context, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long the loop waits for a frame before ticking without one (buttons stay live).
+const FRAME_WAIT: Duration = Duration::from_millis(200);
+
+/// Runs the daemon with the configured source and panel until SIGINT/SIGTERM or QUIT.
+pub fn run(config: &Config) -> Result<()> {
+    let source_cfg = config.source.as_ref().ok_or_else(|| {
+        anyhow!("the configuration has no [source] section; see config/teachcam.toml or config/desktop.toml")
+    })?;
+    let panel_cfg = config.panel.as_ref().ok_or_else(|| {
+        anyhow!("the configuration has no [panel] section; see config/teachcam.toml or config/desktop.toml")
+    })?;
+    // Hardware first: a missing camera or GPIO access fails in a second, before the model loads.
+    let source = camera::open(source_cfg)?;
+    let (buttons, leds) = panel::open(panel_cfg, &config.labels)?;
+    let embedder = Arc::new(Embedder::open(&config.model)?);
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop)).context("installing the signal handlers")?;
+    }
+    run_with(config, source, buttons, leds, embedder, &stop)
+}
+
+/// The daemon loop on given parts, until `stop` is set, QUIT is pressed or the frames end.
+/// The newest frame is always processed; frames that arrive while one is embedded are dropped.
+pub fn run_with(
+    config: &Config,
+    source: Box<dyn FrameSource>,
+    buttons: Box<dyn Buttons>,
+    leds: Box<dyn Leds>,
+    embedder: Arc<Embedder>,
+    stop: &AtomicBool,
+) -> Result<()> {
+    let capture = spawn_capture(source, SlotMode::Latest);
+    log::info!("camera: {}; labels: {}", capture.describe(), config.labels.join(", "));
+    let repeater =
+        HoldRepeater::timed(Duration::from_millis(config.capture.hold_delay_ms), config.capture.hold_rate_hz);
+    let mut daemon = Daemon::new(config.clone(), embedder, buttons, leds, repeater, Instant::now())?;
+    let mut waited = Duration::ZERO;
+    let result = loop {
+        if stop.load(Ordering::Relaxed) || daemon.quit_requested() {
+            log::info!("stopping");
+            break Ok(());
+        }
+        match capture.next(FRAME_WAIT) {
+            Ok(Some(frame)) => {
+                waited = Duration::ZERO;
+                if let Err(e) = daemon.tick(Some(&frame), Instant::now()) {
+                    break Err(e);
+                }
+            }
+            Ok(None) => {
+                log::info!("end of the frame stream");
+                break Ok(());
+            }
+            Err(CameraError::FrameTimeout(_)) => {
+                waited += FRAME_WAIT;
+                if waited.as_millis() % 5000 == 0 {
+                    log::warn!("no frame from {} for {} s", capture.describe(), waited.as_secs());
+                }
+                if let Err(e) = daemon.tick(None, Instant::now()) {
+                    break Err(e);
+                }
+            }
+            Err(e) => break Err(e.into()),
+        }
+    };
+    if daemon.training() {
+        log::info!("waiting for the running training to finish");
+        daemon.wait_training(Instant::now());
+    }
+    daemon.shutdown();
+    log::info!("{} stale frames were dropped in favour of newer ones", capture.dropped());
+    result
+}
