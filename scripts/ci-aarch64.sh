@@ -6,8 +6,8 @@
 #   2. build    cargo build --release --target aarch64-unknown-linux-gnu
 #   3. test     cargo test --release --target aarch64-unknown-linux-gnu, under qemu through the
 #               runner in .cargo/config.toml, with TEACHCAM_EMULATED=1 (slow photo tests skip)
-#   4. smoke    the aarch64 binary under qemu: bench, import, status; peak memory
-#               (placeholder for the emulated `teachcam scenario` run)
+#   4. smoke    the aarch64 binary under qemu: bench on both Pi cores, import, status, and a
+#               short `teachcam scenario` through the daemon; peak memory
 #   5. deb      scripts/build-deb.sh --no-build; dpkg-deb --info/--contents; layout, conffile,
 #               systemd-analyze verify and security; shellcheck of the shell scripts
 #   6. install  scripts/deb/test-install.sh: install, upgrade, remove, purge of the .deb in a
@@ -17,7 +17,7 @@
 # Each stage is timed; a summary is printed at the end.
 #
 # Honours CARGO_TARGET_DIR. TEACHCAM_DATA_DIR (as in .ci/run) is only used for the smoke run's
-# photos; TEACHCAM_SCENARIO names the scenario for the emulated scenario run (placeholder);
+# photos; TEACHCAM_SCENARIO names another scenario for the emulated scenario run;
 # TEACHCAM_NATIVE_BIN names a native teachcam for stage 7 (default: build it).
 # Exits non-zero on the first failure.
 set -euo pipefail
@@ -150,23 +150,52 @@ env -u TEACHCAM_CONFIG "${QEMU[@]}" "$BIN" --data "$smoke/data" status
 peak_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$smoke/time.txt")
 echo "peak RSS of the emulated import (qemu included): $((peak_kb / 1024)) MiB"
 
-# >>> PLACEHOLDER: emulated `teachcam scenario` smoke run ------------------------------------
-# When `teachcam scenario FILE.toml [--out FILE.jsonl]` lands, set SCENARIO to a small scenario
-# (replay source, simulated panel, a handful of frames: every frame costs seconds under qemu)
-# and this block runs it under qemu with /usr/bin/time -v and reports its peak memory.
-SCENARIO="${TEACHCAM_SCENARIO:-}"
-if [ -n "$SCENARIO" ] && [ -f "$SCENARIO" ]; then
-    /usr/bin/time -v -o "$smoke/scenario-time.txt" \
-        "${QEMU[@]}" "$BIN" scenario "$SCENARIO" --out "$smoke/scenario.jsonl" ||
-        fail "emulated teachcam scenario $SCENARIO"
-    scenario_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$smoke/scenario-time.txt")
-    echo "scenario: $(wc -l <"$smoke/scenario.jsonl") events, peak RSS $((scenario_kb / 1024)) MiB"
-    scenario_note="; scenario peak RSS $((scenario_kb / 1024)) MiB"
-else
-    echo "*** PLACEHOLDER: emulated teachcam scenario run NOT RUN (no scenario file yet) ***"
-    scenario_note="; scenario NOT RUN (placeholder)"
+# The daemon under qemu through `teachcam scenario` (replay source, simulated buttons): hold CAT
+# over 3 photos, DOG over 3, press TRAIN, then show 2 test photos of each, 2 frames each. A
+# handful of frames only: each costs about 3 s emulated. $TEACHCAM_SCENARIO runs another file.
+scenario="${TEACHCAM_SCENARIO:-}"
+if [ -z "$scenario" ]; then
+    for split in train test; do
+        for label in cat dog; do
+            mkdir -p "$smoke/scn/$split/$label"
+        done
+    done
+    if [ -d "$PHOTOS/train/cat" ]; then
+        for label in cat dog; do
+            for i in 0 1 2; do
+                ln -s "$PHOTOS/train/$label/$label.$i.jpg" "$smoke/scn/train/$label/$i.jpg"
+            done
+            for i in 0 1; do
+                ln -s "$PHOTOS/test/$label/$label.$((1000 + i)).jpg" "$smoke/scn/test/$label/$i.jpg"
+            done
+        done
+    else
+        echo "(photos not found at $PHOTOS: the scenario uses the reference fixture images)"
+        i=0
+        for f in $(find tests/fixtures -name '*.png' | sort | head -4); do
+            label="cat"
+            [ $((i % 2)) = 0 ] || label="dog"
+            ln -s "$PWD/$f" "$smoke/scn/train/$label/$i.png"
+            ln -s "$PWD/$f" "$smoke/scn/test/$label/$i.png"
+            i=$((i + 1))
+        done
+    fi
+    scenario="$smoke/smoke-scenario.toml"
+    printf '%s\n' "data = \"$smoke/scenario-data\"" \
+        '[[step]]' "frames = \"$smoke/scn/train/cat\"" 'hold = "cat"' \
+        '[[step]]' "frames = \"$smoke/scn/train/dog\"" 'hold = "dog"' \
+        '[[step]]' 'press = "train"' \
+        '[[step]]' "frames = \"$smoke/scn/test\"" 'recurse = true' 'repeat = 2' >"$scenario"
 fi
-# <<< PLACEHOLDER -----------------------------------------------------------------------------
+echo "-- teachcam scenario $scenario (emulated)"
+/usr/bin/time -v -o "$smoke/scenario-time.txt" env -u TEACHCAM_CONFIG \
+    "${QEMU[@]}" "$BIN" scenario "$scenario" --out "$smoke/scenario.jsonl" | tee "$smoke/scenario.txt" ||
+    fail "emulated teachcam scenario $scenario"
+grep -q '^LED accuracy' "$smoke/scenario.txt" || fail "the scenario printed no LED accuracy"
+scenario_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$smoke/scenario-time.txt")
+scenario_wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { print $2 }' "$smoke/scenario-time.txt")
+echo "scenario: $(wc -l <"$smoke/scenario.jsonl") frames in $scenario_wall, peak RSS $((scenario_kb / 1024)) MiB (qemu included)"
+scenario_note="; scenario $(grep -o '^LED accuracy [^(]*' "$smoke/scenario.txt" | sed 's/ *$//'), peak RSS $((scenario_kb / 1024)) MiB"
 end "emulated embed/frame: $embed_note; import peak RSS $((peak_kb / 1024)) MiB${scenario_note}"
 
 # --- 5. deb -------------------------------------------------------------------------------
