@@ -105,8 +105,21 @@ begin test
 test_env=(env -u TEACHCAM_REQUIRE_DATA TEACHCAM_EMULATED=1
     TEACHCAM_DATA_DIR=/nonexistent/teachcam-emulated-run-skips-photo-tests)
 echo "*** emulated run: tests/catsdogs.rs (1 000 photos) is NOT RUN here; .ci/run's native run covers it ***"
+# Tests that fail under qemu-user only, because of the emulator, not the code. Each is named
+# loudly here, runs in the native run, and should be made to skip itself under
+# TEACHCAM_EMULATED (then removed from this list).
+#  - missing_command_is_reported_by_name: qemu-user runs vfork as fork, so glibc's posix_spawn
+#    cannot pass the child's exec error back: spawning a missing program "succeeds" (the child
+#    exits 127) instead of failing with ENOENT. Checked with a 5-line program: Err natively,
+#    Ok under qemu-aarch64 7.2.
+emulation_skips=(camera::rpicam::tests::missing_command_is_reported_by_name)
+skip_args=()
+for t in "${emulation_skips[@]}"; do
+    echo "*** emulated run: $t is NOT RUN here (qemu-user artefact, see scripts/ci-aarch64.sh) ***"
+    skip_args+=(--skip "$t")
+done
 if [ "$binfmt_ok" = 1 ]; then
-    "${test_env[@]}" cargo test --release --locked --target "$TARGET"
+    "${test_env[@]}" cargo test --release --locked --target "$TARGET" -- "${skip_args[@]}"
     # The Pi 5's core: tract-linalg selects other kernels when the CPU reports the dot-product
     # instructions. The reference embeddings check their numbers against onnxruntime's.
     if [ -f tests/reference_embeddings.rs ]; then
@@ -118,7 +131,7 @@ if [ "$binfmt_ok" = 1 ]; then
     end "all test targets under qemu (Cortex-A72), reference embeddings also on Cortex-A76"
 else
     echo "*** only the library's unit tests run: the integration tests start the aarch64 binary ***"
-    "${test_env[@]}" cargo test --release --locked --target "$TARGET" --lib
+    "${test_env[@]}" cargo test --release --locked --target "$TARGET" --lib -- "${skip_args[@]}"
     end "library unit tests only (no binfmt_misc)"
 fi
 
