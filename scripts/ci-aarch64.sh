@@ -178,11 +178,13 @@ if [ -z "$scenario" ]; then
     done
     if [ -d "$PHOTOS/train/cat" ]; then
         for label in cat dog; do
-            for i in 0 1 2; do
-                ln -s "$PHOTOS/train/$label/$label.$i.jpg" "$smoke/scn/train/$label/$i.jpg"
-            done
-            for i in 0 1; do
-                ln -s "$PHOTOS/test/$label/$label.$((1000 + i)).jpg" "$smoke/scn/test/$label/$i.jpg"
+            for split_n in train:3 test:2; do
+                split=${split_n%:*}
+                i=0
+                for f in $(find "$PHOTOS/$split/$label" -name '*.jpg' | sort | head -"${split_n#*:}"); do
+                    ln -s "$f" "$smoke/scn/$split/$label/$i.jpg"
+                    i=$((i + 1))
+                done
             done
         done
     else
@@ -207,7 +209,8 @@ echo "-- teachcam scenario $scenario (emulated)"
 /usr/bin/time -v -o "$smoke/scenario-time.txt" env -u TEACHCAM_CONFIG \
     "${QEMU[@]}" "$BIN" scenario "$scenario" --out "$smoke/scenario.jsonl" | tee "$smoke/scenario.txt" ||
     fail "emulated teachcam scenario $scenario"
-grep -q '^LED accuracy' "$smoke/scenario.txt" || fail "the scenario printed no LED accuracy"
+scored=$(sed -n 's/^LED accuracy .*(\([0-9]*\) of \([0-9]*\) images.*/\2/p' "$smoke/scenario.txt")
+[ "${scored:-0}" -gt 0 ] || fail "the scenario scored no test image"
 scenario_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$smoke/scenario-time.txt")
 scenario_wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { print $2 }' "$smoke/scenario-time.txt")
 echo "scenario: $(wc -l <"$smoke/scenario.jsonl") frames in $scenario_wall, peak RSS $((scenario_kb / 1024)) MiB (qemu included)"
