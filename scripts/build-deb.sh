@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Cross-builds teachcam for 64-bit Raspberry Pi OS (arm64) and packages it as a .deb with
+# dpkg-deb from a staged tree. Prints the path of the .deb on the last line of stdout.
+#
+#   scripts/build-deb.sh              # cargo build --release --target aarch64-unknown-linux-gnu, then package
+#   scripts/build-deb.sh --no-build   # package the binary that is already built
+#
+# Needs: gcc-aarch64-linux-gnu libc6-dev-arm64-cross (linker, strip), clang libclang-dev (v4l
+# bindings), rustup target aarch64-unknown-linux-gnu, dpkg-deb. scripts/ci-aarch64.sh installs them.
+# Honours CARGO_TARGET_DIR. Environment: DEB_REVISION (default 1).
+#
+# Package layout (see docs-pi.md):
+#   /usr/bin/teachcam                       stripped binary
+#   /usr/share/teachcam/models/             the ONNX model, class names, model card
+#   /etc/teachcam/teachcam.toml             conffile: config/teachcam.toml with data_dir and
+#                                           model.path rewritten to absolute paths
+#   /lib/systemd/system/teachcam.service    config/systemd/teachcam.service (not enabled on install)
+#   /usr/share/doc/teachcam/                README.md, copyright, changelog.Debian.gz
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TARGET=aarch64-unknown-linux-gnu
+DEB_ARCH=arm64
+REVISION="${DEB_REVISION:-1}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+BIN="$TARGET_DIR/$TARGET/release/teachcam"
+OUT_DIR="$TARGET_DIR/debian"
+ROOT="$OUT_DIR/teachcam-root"
+STRIP="${STRIP:-aarch64-linux-gnu-strip}"
+OBJDUMP="${OBJDUMP:-aarch64-linux-gnu-objdump}"
+
+MODEL_DIR=/usr/share/teachcam/models
+DATA_DIR=/var/lib/teachcam
+CONFIG_SRC=config/teachcam.toml
+
+die() {
+    echo "build-deb: error: $*" >&2
+    exit 1
+}
+
+build=1
+case "${1:-}" in
+--no-build) build=0 ;;
+"") ;;
+*) die "unknown argument $1 (usage: scripts/build-deb.sh [--no-build])" ;;
+esac
+
+for tool in dpkg-deb "$STRIP" "$OBJDUMP" gzip; do
+    command -v "$tool" >/dev/null || die "$tool not found (run scripts/ci-aarch64.sh, or apt-get install gcc-aarch64-linux-gnu dpkg)"
+done
+
+if [ "$build" = 1 ]; then
+    echo "== cargo build --release --target $TARGET" >&2
+    cargo build --release --locked --target "$TARGET" --bin teachcam >&2
+fi
+[ -x "$BIN" ] || die "$BIN not found: build it first (without --no-build)"
+
+# Version: the crate's, from Cargo.toml. `cargo pkgid` prints ...#teachcam@0.1.0 or ...#0.1.0.
+pkgid="$(cargo pkgid --offline 2>/dev/null || cargo pkgid)"
+VERSION="${pkgid##*[#@]}"
+[[ "$VERSION" =~ ^[0-9][0-9A-Za-z.+~-]*$ ]] || die "cannot read the crate version from '$pkgid'"
+DEB_VERSION="$VERSION-$REVISION"
+
+rm -rf "$ROOT"
+mkdir -p "$ROOT/DEBIAN" "$ROOT/usr/bin" "$ROOT$MODEL_DIR" "$ROOT/etc/teachcam" \
+    "$ROOT/lib/systemd/system" "$ROOT/usr/share/doc/teachcam"
+
+# Binary, stripped (debug info and symbol table off: about a quarter of the size).
+install -m 0755 "$BIN" "$ROOT/usr/bin/teachcam"
+"$STRIP" --strip-unneeded "$ROOT/usr/bin/teachcam"
+
+# Model files, read-only data.
+install -m 0644 models/efficientnet-lite0-int8.onnx models/imagenet_classes.txt \
+    "$ROOT$MODEL_DIR/"
+install -m 0644 models/README.md "$ROOT$MODEL_DIR/README.md"
+
+# The config. Relative paths in a config are resolved against the working directory, so the
+# installed one must use absolute paths: data_dir and model.path are set here (the source
+# file keeps its repository-relative paths for `cargo run`). An existing top-level data_dir
+# line or [model] path line is replaced; a missing one is added.
+conf="$ROOT/etc/teachcam/teachcam.toml"
+if [ -f "$CONFIG_SRC" ]; then
+    awk -v data_dir="$DATA_DIR" -v model="$MODEL_DIR/efficientnet-lite0-int8.onnx" '
+        function leave_table() {
+            if (table == "model" && !n_model) { print "path = \"" model "\""; n_model++ }
+        }
+        /^[ \t]*\[/ {
+            if (table == "" && !n_data) { print "data_dir = \"" data_dir "\"\n"; n_data++ }
+            leave_table()
+            table = $0; sub(/#.*/, "", table); gsub(/[ \t\[\]"]/, "", table)
+            if (table == "model") seen_model = 1
+            print; next
+        }
+        table == "" && /^[ \t]*data_dir[ \t]*=/ { print "data_dir = \"" data_dir "\""; n_data++; next }
+        table == "model" && /^[ \t]*path[ \t]*=/ { print "path = \"" model "\""; n_model++; next }
+        { print }
+        END {
+            if (!n_data) { print "data_dir = \"" data_dir "\""; n_data++ }
+            leave_table()
+            if (!seen_model) { print "\n[model]\npath = \"" model "\""; n_model++ }
+            if (n_data != 1 || n_model != 1) {
+                printf "build-deb: error: config/teachcam.toml sets data_dir %d times and [model] path %d times\n", n_data, n_model > "/dev/stderr"
+                exit 1
+            }
+        }' "$CONFIG_SRC" >"$conf"
+else
+    # Placeholder until config/teachcam.toml lands: built-in defaults, absolute paths.
+    echo "build-deb: warning: $CONFIG_SRC not found; packaging a minimal config" >&2
+    cat >"$conf" <<EOF
+# teachcam configuration (minimal placeholder: every other key takes its built-in default).
+data_dir = "$DATA_DIR"
+
+[model]
+path = "$MODEL_DIR/efficientnet-lite0-int8.onnx"
+EOF
+fi
+chmod 0644 "$conf"
+grep -q "^data_dir = \"$DATA_DIR\"" "$conf" || die "the packaged config lacks data_dir = \"$DATA_DIR\""
+grep -q "^path = \"$MODEL_DIR/efficientnet-lite0-int8.onnx\"" "$conf" ||
+    die "the packaged config lacks the absolute model path"
+
+install -m 0644 config/systemd/teachcam.service "$ROOT/lib/systemd/system/teachcam.service"
+
+# Documentation.
+install -m 0644 README.md "$ROOT/usr/share/doc/teachcam/README.md"
+[ -f docs-pi.md ] && install -m 0644 docs-pi.md "$ROOT/usr/share/doc/teachcam/raspberry-pi.md"
+install -m 0644 scripts/deb/copyright "$ROOT/usr/share/doc/teachcam/copyright"
+# The date of the last commit, so that two builds of one commit give the same changelog.
+date_rfc2822="$(LC_ALL=C date -R -d "@$(git log -1 --format=%ct 2>/dev/null || date +%s)")"
+cat <<EOF | gzip -9n >"$ROOT/usr/share/doc/teachcam/changelog.Debian.gz"
+teachcam ($DEB_VERSION) bookworm; urgency=medium
+
+  * Built from $(git describe --always --dirty 2>/dev/null || echo "a source tree") by scripts/build-deb.sh.
+
+ -- teachcam maintainers <teachcam@localhost>  $date_rfc2822
+EOF
+chmod 0644 "$ROOT/usr/share/doc/teachcam/changelog.Debian.gz"
+
+# Dependencies from the binary itself: the newest glibc symbol version it needs, and
+# libgcc_s when it is linked (unwinding).
+glibc_max="$("$OBJDUMP" -T "$ROOT/usr/bin/teachcam" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)"
+glibc_max="${glibc_max#GLIBC_}"
+[ -n "$glibc_max" ] || die "no GLIBC symbol versions found in the binary"
+depends="libc6 (>= $glibc_max)"
+needed="$("$OBJDUMP" -p "$ROOT/usr/bin/teachcam" | awk '/NEEDED/ { print $2 }')"
+if grep -qx 'libgcc_s.so.1' <<<"$needed"; then
+    depends="$depends, libgcc-s1"
+fi
+for lib in $needed; do
+    case "$lib" in
+    libc.so.6 | libm.so.6 | libdl.so.2 | libpthread.so.0 | librt.so.1 | ld-linux-aarch64.so.1 | libgcc_s.so.1) ;;
+    *) die "unexpected shared library $lib: add its package to Depends in scripts/build-deb.sh" ;;
+    esac
+done
+depends="$depends, adduser, init-system-helpers"
+
+installed_size="$(du -sk --exclude=DEBIAN "$ROOT" | cut -f1)"
+cat >"$ROOT/DEBIAN/control" <<EOF
+Package: teachcam
+Version: $DEB_VERSION
+Architecture: $DEB_ARCH
+Maintainer: teachcam maintainers <teachcam@localhost>
+Installed-Size: $installed_size
+Depends: $depends
+Recommends: rpicam-apps-lite | rpicam-apps
+Suggests: v4l-utils
+Section: misc
+Priority: optional
+Description: teachable image classifier for the Raspberry Pi
+ Teach a Raspberry Pi with a camera, buttons and LEDs to tell things apart,
+ offline: press a label's button a few times with the thing in view, press
+ TRAIN, and the label's LED lights for whatever is in view.
+ .
+ Frames are embedded by an int8 EfficientNet-Lite0 model run with tract; a
+ small softmax head is trained on the device. The teachcam service is not
+ enabled on install: wire the buttons and LEDs, then
+ "sudo systemctl enable --now teachcam".
+EOF
+echo /etc/teachcam/teachcam.toml >"$ROOT/DEBIAN/conffiles"
+install -m 0755 scripts/deb/postinst scripts/deb/prerm scripts/deb/postrm "$ROOT/DEBIAN/"
+(cd "$ROOT" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z |
+    xargs -0 md5sum >DEBIAN/md5sums)
+chmod 0644 "$ROOT/DEBIAN/control" "$ROOT/DEBIAN/conffiles" "$ROOT/DEBIAN/md5sums"
+
+# Files as root:root whoever builds; mtimes clamped for a reproducible archive.
+export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
+deb="$OUT_DIR/teachcam_${DEB_VERSION}_${DEB_ARCH}.deb"
+rm -f "$deb"
+dpkg-deb --root-owner-group -Zxz --build "$ROOT" "$deb" >&2
+echo "$deb"
