@@ -156,6 +156,8 @@ fn capture_thread_over_a_live_pipe_keeps_the_latest_frame() {
     let later = capture.next(Duration::from_secs(5)).unwrap().unwrap();
     // Frames were produced while we slept; all but the newest were dropped.
     assert!(later.seq > first.seq + 1, "{} {}", first.seq, later.seq);
-    assert_eq!(capture.dropped(), later.seq - first.seq - 1);
+    // Every frame between the two taken ones was dropped; the thread may have dropped more
+    // since `later` was taken, as it keeps reading the endless pipe.
+    assert!(capture.dropped() >= later.seq - first.seq - 1, "{} < {}", capture.dropped(), later.seq - first.seq - 1);
     drop(capture); // kills the child; must not hang
 }
