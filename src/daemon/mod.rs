@@ -322,7 +322,10 @@ impl Daemon {
         };
         self.stats.frames += 1;
         self.stats.embed_ms += started.elapsed().as_secs_f64() * 1e3;
-        let captured = std::mem::take(&mut self.pending);
+        // One example per label per frame, however many captures fell due since the last one.
+        let mut captured = std::mem::take(&mut self.pending);
+        captured.sort_unstable();
+        captured.dedup();
         for &k in &captured {
             self.capture(k, frame, &embedding, now)?;
         }
