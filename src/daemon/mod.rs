@@ -290,6 +290,8 @@ impl Daemon {
             .collect();
         let has_led = self.led_of.iter().map(Option::is_some).collect();
         self.decider = Some(Decider::new(&self.config.live, thresholds, has_led));
+        // The last decision indexes the old head's labels: forget it.
+        self.last_decision = None;
         self.head = Some(head);
     }
 
@@ -360,7 +362,9 @@ impl Daemon {
     fn base_leds(&self) -> LedState {
         let mut s = LedState::off(self.config.labels.len());
         s.status = self.head.is_some();
-        if let Some(k) = self.last_decision.as_ref().and_then(|d| d.lit).and_then(|k| self.led_of[k]) {
+        if let Some(k) =
+            self.last_decision.as_ref().and_then(|d| d.lit).and_then(|k| self.led_of.get(k).copied().flatten())
+        {
             s.labels[k] = true;
         }
         s
