@@ -95,10 +95,6 @@ fn buttons_capture_train_and_leds_follow_the_scene() {
     assert!(data.path().join("head.json").is_file(), "the head was saved");
     *shown.lock().unwrap() = scenes("warm", 8, 3);
     assert!(sim.wait_for_leds(wait, |s| s.labels == [true, false]).is_some(), "warm scene lights the warm LED");
-    assert!(
-        sim.led_history().iter().all(|s| !(s.labels[0] && s.labels[1]) || s.status),
-        "both lit only in feedback patterns"
-    );
 
     stop.store(true, Ordering::Relaxed);
     daemon.join().unwrap().unwrap();
