@@ -77,6 +77,9 @@ pub enum Command {
         /// Write one JSON line per frame here.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Print the summary as one JSON object (with `accuracy`) instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Wiring check: blink each LED in turn, then print each button press.
     Selftest {
@@ -138,14 +141,24 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Status => status::run(&config),
         Command::Run => crate::daemon::run(&config),
         Command::Selftest { seconds } => selftest::run(&config, seconds),
-        Command::Scenario { file, out } => scenario(&config, &file, out.as_deref()),
+        Command::Scenario { file, out, json } => scenario(&config, &file, out.as_deref(), json),
         Command::Bench { iters, compare } => bench::run(&config, iters, compare.as_deref()),
     }
 }
 
-/// Runs a scenario and prints its summary.
-fn scenario(config: &Config, file: &Path, out: Option<&Path>) -> Result<()> {
+/// Runs a scenario and prints its summary, as text or as JSON.
+fn scenario(config: &Config, file: &Path, out: Option<&Path>, json: bool) -> Result<()> {
     let s = crate::scenario::run(config, file, out)?;
+    if json {
+        #[derive(serde::Serialize)]
+        struct Json<'a> {
+            #[serde(flatten)]
+            summary: &'a crate::scenario::Summary,
+            accuracy: f64,
+        }
+        println!("{}", serde_json::to_string(&Json { summary: &s, accuracy: s.accuracy() })?);
+        return Ok(());
+    }
     let counts: Vec<String> = s.examples.iter().map(|(l, n)| format!("{l} {n}")).collect();
     println!("scenario {}: {} frames, data folder {}", file.display(), s.frames, s.data.display());
     println!("examples: {}", if counts.is_empty() { "none".into() } else { counts.join(", ") });
