@@ -12,10 +12,12 @@
 
 use image::{imageops, RgbImage};
 use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use teachcam::embed::{Crop, Embedder, ModelConfig};
-use teachcam::store::{index::Entry, Example};
-use teachcam::train::{train, HeadConfig};
+use teachcam::head::HeadConfig;
+use teachcam::store::{Entry, Example, Origin};
+use teachcam::train::{class_order, train};
 
 /// Widens `img` to `width` by mirroring its edges, placing the original at `offset`.
 fn widen(img: &RgbImage, width: u32, offset: u32) -> RgbImage {
@@ -70,36 +72,30 @@ fn main() {
         let mut row = format!("{kind:<14}");
         for crop in [Crop::Center, Crop::Squash, Crop::Pad] {
             let embedder = Embedder::open(&ModelConfig { crop, ..Default::default() }).expect("model");
-            let sha = embedder.info().sha256.clone();
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
             let embed = |imgs: &[(RgbImage, String)], rng: &mut rand_chacha::ChaCha8Rng| -> Vec<Example> {
                 let frames: Vec<(RgbImage, String)> =
                     imgs.iter().map(|(i, l)| (frame(kind, i, rng), l.clone())).collect();
-                let out = std::sync::Mutex::new(Vec::new());
-                std::thread::scope(|s| {
-                    for part in frames.chunks(frames.len().div_ceil(2)) {
-                        let (out, embedder) = (&out, &embedder);
-                        s.spawn(move || {
-                            for (i, (f, l)) in part.iter().enumerate() {
-                                let e = embedder.embed(f, false).expect("embeds");
-                                let entry = Entry {
-                                    id: format!("{l}-{i:04}-{}", f.width()),
-                                    label: l.clone(),
-                                    image: String::new(),
-                                    sha256: String::new(),
-                                    source: String::new(),
-                                    added: 0,
-                                };
-                                out.lock().unwrap().push(Example { entry, embedding: e });
-                            }
-                        });
-                    }
-                });
-                out.into_inner().unwrap()
+                frames
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, (f, l))| {
+                        let entry = Entry {
+                            id: format!("{l}-{i:04}-{}", f.width()),
+                            label: l.clone(),
+                            image: String::new(),
+                            sha256: String::new(),
+                            origin: Origin::Camera,
+                            added: 0,
+                        };
+                        Example { entry, embedding: embedder.embed(f, false).expect("embeds") }
+                    })
+                    .collect()
             };
             let tr = embed(&train_imgs, &mut rng);
             let te = embed(&test_imgs, &mut rng);
-            let head = train(&tr, &sha, embedder.info().dims, &HeadConfig::default()).expect("trains");
+            let labels = class_order(&[], tr.iter().map(|e| e.entry.label.as_str()));
+            let head = train(&tr, &labels, embedder.info(), &HeadConfig::default()).expect("trains");
             let correct =
                 te.iter().filter(|e| head.labels[head.predict(&e.embedding.vector).index] == e.entry.label).count();
             row.push_str(&format!(" {:>7.1}%", 100.0 * correct as f64 / te.len() as f64));

@@ -15,12 +15,15 @@
 //! whole test store.
 
 use teachcam::embed::tract_backend::file_sha256;
-use teachcam::store::{Example, Store};
-use teachcam::train::{train, HeadConfig};
+use teachcam::embed::ModelInfo;
+use teachcam::head::HeadConfig;
+use teachcam::store::{Example, Origin, Store};
+use teachcam::train::{class_order, train};
 
 /// The photo number of an imported `label.N.jpg`.
 fn photo_number(e: &Example) -> usize {
-    let file = e.entry.source.rsplit('/').next().unwrap_or_default();
+    let Origin::File(path) = &e.entry.origin else { panic!("{} was not imported from a file", e.entry.id) };
+    let file = path.file_name().and_then(|f| f.to_str()).unwrap_or_default();
     file.split('.').nth(1).and_then(|n| n.parse().ok()).expect("imported from label.N.jpg")
 }
 
@@ -31,9 +34,12 @@ fn main() {
         std::process::exit(2);
     };
     let shots: usize = rest.first().map(|s| s.parse().expect("SHOTS is a number")).unwrap_or(20);
-    let sha = file_sha256("models/efficientnet-lite0-int8.onnx".as_ref()).expect("run from the repository root");
-    let all = Store::open(train_dir.as_ref()).expect("train store").load(&sha).examples;
-    let test = Store::open(test_dir.as_ref()).expect("test store").load(&sha).examples;
+    let path = std::path::PathBuf::from("models/efficientnet-lite0-int8.onnx");
+    let sha256 = file_sha256(&path).expect("run from the repository root");
+    let model = ModelInfo { path, sha256, dims: 1280, classes: Some(1000) };
+    let all = Store::open(train_dir.as_ref()).expect("train store").load(&model).examples;
+    let test = Store::open(test_dir.as_ref()).expect("test store").load(&model).examples;
+    let labels = class_order(&[], all.iter().map(|e| e.entry.label.as_str()));
     let largest = all.iter().map(photo_number).max().unwrap_or(0) + 1;
     let subsets = (largest / shots).min(10);
     println!("{shots} shots per label, {subsets} disjoint subsets, {} test images", test.len());
@@ -44,7 +50,7 @@ fn main() {
                 .map(|s| {
                     let range = s * shots..(s + 1) * shots;
                     let sub: Vec<Example> = all.iter().filter(|e| range.contains(&photo_number(e))).cloned().collect();
-                    let head = train(&sub, &sha, 1280, &cfg).expect("two labels");
+                    let head = train(&sub, &labels, &model, &cfg).expect("two labels");
                     let (mut correct, mut sure) = (0, 0);
                     for e in &test {
                         let p = head.predict(&e.embedding.vector);

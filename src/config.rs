@@ -4,12 +4,11 @@
 //! line and key, so a typo never silently falls back to a default.
 
 use crate::camera::SourceConfig;
-use crate::daemon::CaptureConfig;
 use crate::decide::LiveConfig;
 use crate::embed::ModelConfig;
-use crate::panel::PanelConfig;
+use crate::head::HeadConfig;
+use crate::panel::{CaptureConfig, PanelConfig};
 use crate::store::validate_label;
-use crate::train::HeadConfig;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 

@@ -1,14 +1,12 @@
 //! Replays images from a folder as a frame source (for tests, scenarios and
 //! demos without a camera).
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use log::warn;
-
 use super::{CameraError, Frame, FrameSource, ReplayConfig};
+use log::warn;
 
 /// Deepest folder nesting followed when recursing (guards symlink loops).
 const MAX_DEPTH: usize = 32;
@@ -111,14 +109,30 @@ fn is_image(path: &Path) -> bool {
 }
 
 /// Lists the images of `dir` in file name order; with `recurse`, the images
-/// of a sub-folder come at the place of the sub-folder's name.
+/// of a sub-folder come at the place of the sub-folder's name. Hidden files and
+/// folders are skipped.
 pub fn list_images(dir: &Path, recurse: bool) -> Result<Vec<PathBuf>, CameraError> {
     if !dir.is_dir() {
         return Err(CameraError::ReplayDirMissing { dir: dir.to_path_buf() });
     }
-    let mut files = Vec::new();
-    let mut has_subdirs = false;
-    collect(dir, recurse.then_some(MAX_DEPTH), &mut files, &mut has_subdirs)?;
+    let hidden = |e: &walkdir::DirEntry| e.depth() > 0 && e.file_name().to_str().is_some_and(|n| n.starts_with('.'));
+    let walker = walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(if recurse { MAX_DEPTH + 1 } else { 1 })
+        .follow_links(true)
+        .sort_by_file_name();
+    let (mut files, mut has_subdirs) = (Vec::new(), false);
+    for entry in walker.into_iter().filter_entry(|e| !hidden(e)) {
+        let entry = entry.map_err(|e| CameraError::ReplayDirRead {
+            dir: e.path().and_then(Path::parent).unwrap_or(dir).to_path_buf(),
+            source: e.into(),
+        })?;
+        if entry.file_type().is_dir() {
+            has_subdirs = true;
+        } else if is_image(entry.path()) {
+            files.push(entry.into_path());
+        }
+    }
     if files.is_empty() {
         let hint = if has_subdirs && !recurse {
             " (it has sub-folders: set recurse = true to include them)".to_string()
@@ -128,40 +142,6 @@ pub fn list_images(dir: &Path, recurse: bool) -> Result<Vec<PathBuf>, CameraErro
         return Err(CameraError::ReplayDirEmpty { dir: dir.to_path_buf(), hint });
     }
     Ok(files)
-}
-
-/// Appends the images of `dir`; `depth`: sub-folder levels still to enter
-/// (`None`: do not recurse).
-fn collect(
-    dir: &Path,
-    depth: Option<usize>,
-    files: &mut Vec<PathBuf>,
-    has_subdirs: &mut bool,
-) -> Result<(), CameraError> {
-    let read_err = |source| CameraError::ReplayDirRead { dir: dir.to_path_buf(), source };
-    let mut entries = fs::read_dir(dir)
-        .map_err(read_err)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(read_err)?;
-    entries.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
-    for path in entries {
-        if path.is_dir() {
-            let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
-            if hidden {
-                continue;
-            }
-            *has_subdirs = true;
-            match depth {
-                Some(0) => warn!("replay: not entering {}: too deep", path.display()),
-                Some(d) => collect(&path, Some(d - 1), files, has_subdirs)?,
-                None => {}
-            }
-        } else if is_image(&path) {
-            files.push(path);
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -88,12 +88,13 @@ pub fn run(config: &Config, iters: usize, compare: Option<&std::path::Path>) -> 
     }
 
     let store = open_store(config)?;
-    let examples = store.load(&info.sha256).examples;
+    let examples = store.load(info).examples;
     if examples.is_empty() {
         println!("train                      n/a (no examples stored with this model)");
     } else {
+        let labels = crate::train::class_order(&config.labels, examples.iter().map(|e| e.entry.label.as_str()));
         let t = Instant::now();
-        match crate::train::train(&examples, &info.sha256, info.dims, &config.head) {
+        match crate::train::train(&examples, &labels, info, &config.head) {
             Ok(head) => {
                 println!("train ({} examples)   {:8.1} ms", examples.len(), t.elapsed().as_secs_f64() * 1e3);
                 let v = &examples[0].embedding.vector;

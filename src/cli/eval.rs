@@ -21,7 +21,7 @@ struct PredictionJson {
 
 /// Loads the trained head for the loaded backbone.
 fn load_head(config: &Config, embedder: &crate::embed::Embedder) -> Result<Head> {
-    Ok(Head::load(&config.head_path(), &embedder.info().sha256, embedder.info().dims)?)
+    Ok(Head::load(&config.head_path(), embedder.info())?)
 }
 
 /// Labels each image under `paths`.

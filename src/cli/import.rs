@@ -2,7 +2,7 @@
 
 use super::{collect_images, embed_many::embed_files, open_embedder, open_store};
 use crate::config::Config;
-use crate::store::validate_label;
+use crate::store::{validate_label, NewExample, Origin};
 use anyhow::{bail, Result};
 use sha2::{Digest, Sha256};
 
@@ -18,7 +18,6 @@ pub fn run(config: &Config, label: &str, paths: &[std::path::PathBuf]) -> Result
     }
     let mut store = open_store(config)?;
     let embedder = open_embedder(config)?;
-    let sha = embedder.info().sha256.clone();
 
     // Skip files whose content is already stored before spending an inference on them.
     let (mut duplicates, mut failed): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
@@ -43,10 +42,11 @@ pub fn run(config: &Config, label: &str, paths: &[std::path::PathBuf]) -> Result
         match r {
             Ok((bytes, emb)) => {
                 let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("jpg");
-                store.add(label, &bytes, ext, &emb, &sha, &path.display().to_string())?;
+                let new = NewExample { label, image: &bytes, ext, embedding: &emb, origin: Origin::File(path.clone()) };
+                store.add(new, embedder.info())?;
                 added += 1;
             }
-            Err(e) => failed.push(e),
+            Err(e) => failed.push(e.to_string()),
         }
     }
     let now = store.counts().get(label).copied().unwrap_or(0);

@@ -1,7 +1,7 @@
 //! Plain-text rendering of metrics and training reports.
 
+use crate::head::TrainReport;
 use crate::metrics::Metrics;
-use crate::train::TrainReport;
 use std::fmt::Write;
 
 /// Percentage with one decimal.

@@ -37,7 +37,7 @@ pub fn run(config: &Config, seconds: u64) -> Result<()> {
             let name = match ev.control {
                 Control::Label(k) => config.labels[k].clone(),
                 Control::Train => "train".into(),
-                Control::Clear => "clear".into(),
+                Control::Undo => "undo".into(),
                 Control::Quit => {
                     stop.store(true, Ordering::Relaxed);
                     "quit".into()

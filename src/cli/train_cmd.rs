@@ -2,6 +2,7 @@
 
 use super::{open_embedder, open_store, report};
 use crate::config::Config;
+use crate::train::class_order;
 use anyhow::Result;
 
 /// Trains on the stored examples and saves the head.
@@ -9,7 +10,8 @@ pub fn run(config: &Config, json: bool) -> Result<()> {
     let store = open_store(config)?;
     let embedder = open_embedder(config)?;
     let loaded = crate::train::load_examples(&store, &embedder, config.model.mirror_augment)?;
-    let head = crate::train::train(&loaded.examples, &embedder.info().sha256, embedder.info().dims, &config.head)?;
+    let labels = class_order(&config.labels, loaded.examples.iter().map(|e| e.entry.label.as_str()));
+    let head = crate::train::train(&loaded.examples, &labels, embedder.info(), &config.head)?;
     let path = config.head_path();
     head.save(&path)?;
     if json {

@@ -44,9 +44,8 @@ pub fn run_with(
 ) -> Result<()> {
     let capture = spawn_capture(source, SlotMode::Latest);
     log::info!("camera: {}; labels: {}", capture.describe(), config.labels.join(", "));
-    let repeater =
-        HoldRepeater::timed(Duration::from_millis(config.capture.hold_delay_ms), config.capture.hold_rate_hz);
-    let mut daemon = Daemon::new(config.clone(), embedder, buttons, leds, repeater, Instant::now())?;
+    let repeater = HoldRepeater::from_config(&config.capture);
+    let mut daemon = Daemon::new(config, embedder, buttons, leds, repeater, Instant::now())?;
     let mut waited = Duration::ZERO;
     let result = loop {
         if stop.load(Ordering::Relaxed) || daemon.quit_requested() {
@@ -56,9 +55,7 @@ pub fn run_with(
         match capture.next(FRAME_WAIT) {
             Ok(Some(frame)) => {
                 waited = Duration::ZERO;
-                if let Err(e) = daemon.tick(Some(&frame), Instant::now()) {
-                    break Err(e);
-                }
+                daemon.tick(Some(&frame), Instant::now());
             }
             Ok(None) => {
                 log::info!("end of the frame stream");
@@ -69,9 +66,7 @@ pub fn run_with(
                 if waited.as_millis().is_multiple_of(5000) {
                     log::warn!("no frame from {} for {} s", capture.describe(), waited.as_secs());
                 }
-                if let Err(e) = daemon.tick(None, Instant::now()) {
-                    break Err(e);
-                }
+                daemon.tick(None, Instant::now());
             }
             Err(e) => break Err(e.into()),
         }

@@ -1,14 +1,51 @@
 //! Training on a background thread, so live prediction goes on with the old head meanwhile.
 
-use crate::head::Head;
+use crate::embed::ModelInfo;
+use crate::head::{Head, HeadConfig, HeadError};
 use crate::store::Example;
-use crate::train::{train, HeadConfig};
+use crate::train::{train, TrainError};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::thread::JoinHandle;
 
-/// The outcome of one background training: the saved head, or why it failed.
-pub type Outcome = Result<Head, String>;
+/// Why a background training produced no head.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainFailed {
+    /// Training itself refused (too few labels, …).
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    /// The trained head could not be saved; the old head stays live.
+    #[error(transparent)]
+    Save(#[from] HeadError),
+    /// The training thread could not be started or ended without an answer.
+    #[error("the training thread {0}")]
+    Thread(&'static str),
+}
+
+/// The outcome of one background training: the saved head, or why there is none.
+pub type Outcome = Result<Head, TrainFailed>;
+
+/// What one training needs: a snapshot of the examples and where the head goes.
+pub struct Job {
+    /// The examples, as they were when TRAIN was pressed.
+    pub examples: Vec<Example>,
+    /// The class order.
+    pub labels: Vec<String>,
+    /// The backbone the embeddings come from.
+    pub model: ModelInfo,
+    /// Head settings.
+    pub cfg: HeadConfig,
+    /// Where the head is saved (atomically) before it is handed back.
+    pub head_path: PathBuf,
+}
+
+impl Job {
+    fn run(self) -> Outcome {
+        let head = train(&self.examples, &self.labels, &self.model, &self.cfg)?;
+        head.save(&self.head_path)?;
+        Ok(head)
+    }
+}
 
 /// At most one training at a time.
 #[derive(Default)]
@@ -22,31 +59,21 @@ impl Trainer {
         self.running.is_some()
     }
 
-    /// Starts training on `examples`; the head is saved atomically to `head_path` before it is
-    /// handed back. Returns false (and does nothing) if a training already runs.
-    pub fn start(
-        &mut self,
-        examples: Vec<Example>,
-        model_sha256: String,
-        dims: usize,
-        cfg: HeadConfig,
-        head_path: PathBuf,
-    ) -> bool {
+    /// Starts `job` on a background thread. Returns false (and does nothing) if a training
+    /// already runs; an error if the thread cannot be started.
+    pub fn start(&mut self, job: Job) -> Result<bool, TrainFailed> {
         if self.running.is_some() {
-            return false;
+            return Ok(false);
         }
         let (tx, rx) = mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("teachcam-train".into())
             .spawn(move || {
-                let outcome = train(&examples, &model_sha256, dims, &cfg)
-                    .map_err(|e| e.to_string())
-                    .and_then(|head| head.save(&head_path).map(|()| head).map_err(|e| e.to_string()));
-                let _ = tx.send(outcome);
+                let _ = tx.send(job.run());
             })
-            .expect("spawning the training thread");
+            .map_err(|_| TrainFailed::Thread("could not be started"))?;
         self.running = Some((rx, handle));
-        true
+        Ok(true)
     }
 
     /// The outcome if the training has finished, without waiting.
@@ -55,17 +82,18 @@ impl Trainer {
         let outcome = match rx.try_recv() {
             Ok(o) => o,
             Err(TryRecvError::Empty) => return None,
-            Err(TryRecvError::Disconnected) => Err("the training thread died".to_string()),
+            Err(TryRecvError::Disconnected) => Err(TrainFailed::Thread("died")),
         };
-        let (_, handle) = self.running.take().expect("checked above");
-        let _ = handle.join();
+        if let Some((_, handle)) = self.running.take() {
+            let _ = handle.join();
+        }
         Some(outcome)
     }
 
     /// Waits for the running training, if any, and returns its outcome.
     pub fn wait(&mut self) -> Option<Outcome> {
         let (rx, handle) = self.running.take()?;
-        let outcome = rx.recv().unwrap_or_else(|_| Err("the training thread died".to_string()));
+        let outcome = rx.recv().unwrap_or(Err(TrainFailed::Thread("died")));
         let _ = handle.join();
         Some(outcome)
     }

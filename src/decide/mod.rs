@@ -58,6 +58,11 @@ impl Decider {
         Decision { label: self.current, lit, top, confidence }
     }
 
+    /// The label shown by its LED after the last frame, if any.
+    pub fn lit(&self) -> Option<usize> {
+        self.current.filter(|&k| self.has_led[k])
+    }
+
     /// Forgets the smoothing history and the lit label (after a new head is swapped in).
     pub fn reset(&mut self) {
         self.smoother.reset();

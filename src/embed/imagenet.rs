@@ -39,8 +39,8 @@ impl ZeroShot {
 }
 
 /// True when a head's labels are exactly cat and dog (any order, any case): the baseline applies.
-pub fn labels_are_cat_dog(labels: &[String]) -> bool {
-    let mut l: Vec<String> = labels.iter().map(|s| s.to_ascii_lowercase()).collect();
+pub fn labels_are_cat_dog<S: AsRef<str>>(labels: &[S]) -> bool {
+    let mut l: Vec<String> = labels.iter().map(|s| s.as_ref().to_ascii_lowercase()).collect();
     l.sort();
     l == ["cat", "dog"]
 }
@@ -69,7 +69,7 @@ mod tests {
 
     #[test]
     fn cat_dog_detection_ignores_order_and_case() {
-        assert!(labels_are_cat_dog(&["Dog".into(), "cat".into()]));
-        assert!(!labels_are_cat_dog(&["cat".into(), "dog".into(), "none".into()]));
+        assert!(labels_are_cat_dog(&["Dog", "cat"]));
+        assert!(!labels_are_cat_dog(&["cat", "dog", "none"]));
     }
 }

@@ -5,6 +5,7 @@
 //! output works through [`ModelConfig`].
 
 mod config;
+pub mod fake;
 pub mod imagenet;
 pub mod preprocess;
 pub mod tract_backend;
@@ -63,6 +64,22 @@ pub enum EmbedError {
     /// Running the model failed.
     #[error("inference failed: {0}")]
     Inference(String),
+}
+
+/// Why an image file could not be embedded.
+#[derive(Debug, thiserror::Error)]
+pub enum FileEmbedError {
+    /// The file could not be read or decoded.
+    #[error(transparent)]
+    Read(#[from] crate::imageio::ImageError),
+    /// The backbone failed on it.
+    #[error("{}: {source}", path.display())]
+    Embed {
+        /// The image file.
+        path: PathBuf,
+        /// What failed.
+        source: EmbedError,
+    },
 }
 
 /// What a backbone produces for one input.
@@ -141,6 +158,14 @@ impl Embedder {
         let zero_shot = out.logits.as_deref().and_then(ZeroShot::from_logits);
         let mirrored = if mirrored { Some(self.run(img, true)?.embedding) } else { None };
         Ok(Embedding { vector: out.embedding, mirrored, zero_shot })
+    }
+
+    /// Reads, decodes and embeds an image file; returns its bytes too (the store keeps them).
+    pub fn embed_file(&self, path: &std::path::Path, mirrored: bool) -> Result<(Vec<u8>, Embedding), FileEmbedError> {
+        let (bytes, img) = crate::imageio::read_image(path)?;
+        let embedding =
+            self.embed(&img, mirrored).map_err(|source| FileEmbedError::Embed { path: path.to_path_buf(), source })?;
+        Ok((bytes, embedding))
     }
 
     /// Preprocesses and runs one image, returning the raw backbone output.

@@ -1,11 +1,18 @@
 //! The classification head trained on the device: softmax regression on centred,
 //! L2-normalised embeddings, saved with its labels, thresholds and the backbone it belongs to.
 
+mod features;
+mod fit;
+mod report;
 pub mod softmax;
 
+pub use features::Features;
+pub use fit::{fit, HeadConfig, Row, UNTAUGHT_BIAS};
+pub use report::{Baseline, TrainReport};
+
+use crate::embed::ModelInfo;
 use crate::fsutil::write_atomic;
-use crate::train::TrainReport;
-use ndarray::{Array1, Array2, ArrayView1};
+use ndarray::{Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -70,10 +77,9 @@ pub struct Head {
     pub model_sha256: String,
     /// Embedding length.
     pub dims: usize,
-    /// Mean of the normalised training embeddings, subtracted before the weights apply.
-    pub centre: Vec<f32>,
-    /// Factor applied after centring so that training features have unit mean square norm.
-    pub scale: f32,
+    /// How an embedding becomes the feature vector the weights apply to.
+    #[serde(flatten)]
+    pub features: Features,
     /// `[labels][dims]` weights.
     pub weights: Vec<Vec<f32>>,
     /// Per-label bias.
@@ -87,14 +93,9 @@ pub struct Head {
 }
 
 impl Head {
-    /// Turns a raw embedding into the head's feature space (normalise, centre, scale).
-    pub fn features(&self, embedding: &[f32]) -> Array1<f32> {
-        featurise(embedding, &self.centre, self.scale)
-    }
-
     /// Label probabilities for a raw embedding.
     pub fn probabilities(&self, embedding: &[f32]) -> Vec<f32> {
-        let x = self.features(embedding);
+        let x = self.features.apply(embedding);
         let mut z = Array2::<f32>::zeros((1, self.labels.len()));
         for (k, (w, b)) in self.weights.iter().zip(&self.bias).enumerate() {
             z[[0, k]] = ArrayView1::from(w.as_slice()).dot(&x) + b;
@@ -132,9 +133,10 @@ impl Head {
         serde_json::from_slice(&bytes).map_err(|e| HeadError::Damaged { path: path.into(), reason: e.to_string() })
     }
 
-    /// Loads a head and checks it belongs to the backbone with hash `model_sha256` and `dims`.
-    pub fn load(path: &Path, model_sha256: &str, dims: usize) -> Result<Self, HeadError> {
+    /// Loads a head and checks it belongs to the backbone `model`.
+    pub fn load(path: &Path, model: &ModelInfo) -> Result<Self, HeadError> {
         let head = Self::read(path)?;
+        let (model_sha256, dims) = (model.sha256.as_str(), model.dims);
         let damaged = |reason: String| HeadError::Damaged { path: path.into(), reason };
         if head.model_sha256 != model_sha256 {
             return Err(HeadError::WrongModel {
@@ -147,12 +149,12 @@ impl Head {
         let consistent = head.version == VERSION
             && k >= 2
             && head.dims == dims
-            && head.centre.len() == dims
+            && head.features.centre.len() == dims
             && head.weights.len() == k
             && head.weights.iter().all(|w| w.len() == dims)
             && head.bias.len() == k
             && head.thresholds.len() == k
-            && head.scale.is_finite();
+            && head.features.scale.is_finite();
         if !consistent {
             return Err(damaged(format!("inconsistent sizes or version (expected {dims}-dim embeddings)")));
         }
@@ -160,10 +162,24 @@ impl Head {
     }
 }
 
-/// L2-normalises, centres and scales an embedding.
-pub fn featurise(embedding: &[f32], centre: &[f32], scale: f32) -> Array1<f32> {
-    let n = crate::embed::l2_normalised(embedding);
-    Array1::from_iter(n.iter().zip(centre).map(|(v, c)| (v - c) * scale))
+impl Head {
+    /// The head with its classes reordered so that `first` (the config's labels) are classes
+    /// `0..first.len()`, followed by the head's other labels in their order. A label of `first`
+    /// the head does not have becomes a class that is never predicted (zero weights,
+    /// [`UNTAUGHT_BIAS`]). This puts a head trained under another label list (or an older,
+    /// alphabetical one) into the one label order.
+    pub fn aligned(self, first: &[String]) -> Head {
+        let mut order: Vec<String> = first.to_vec();
+        order.extend(self.labels.iter().filter(|l| !first.contains(l)).cloned());
+        if order == self.labels {
+            return self;
+        }
+        let old = |l: &String| self.labels.iter().position(|h| h == l);
+        let weights = order.iter().map(|l| old(l).map_or(vec![0.0; self.dims], |k| self.weights[k].clone())).collect();
+        let bias = order.iter().map(|l| old(l).map_or(UNTAUGHT_BIAS, |k| self.bias[k])).collect();
+        let thresholds = order.iter().map(|l| old(l).map_or(1.0, |k| self.thresholds[k])).collect();
+        Head { labels: order, weights, bias, thresholds, ..self }
+    }
 }
 
 #[cfg(test)]
@@ -176,8 +192,7 @@ mod tests {
             labels: vec!["cat".into(), "dog".into()],
             model_sha256: "aa".into(),
             dims: 2,
-            centre: vec![0.0, 0.0],
-            scale: 1.0,
+            features: Features { centre: vec![0.0, 0.0], scale: 1.0 },
             weights: vec![vec![5.0, 0.0], vec![0.0, 5.0]],
             bias: vec![0.0, 0.0],
             thresholds: vec![0.9, 0.6],
@@ -199,17 +214,32 @@ mod tests {
     }
 
     #[test]
+    fn aligned_follows_the_config_order_and_never_predicts_an_untaught_label() {
+        let h = head().aligned(&["dog".into(), "none".into(), "cat".into()]);
+        assert_eq!(h.labels, ["dog", "none", "cat"]);
+        assert_eq!(h.thresholds, [0.6, 1.0, 0.9]);
+        let p = h.predict(&[3.0, 0.1]);
+        assert_eq!((p.index, p.probs[1]), (2, 0.0), "cat, and the untaught none has probability 0");
+        assert_eq!(head().predict(&[3.0, 0.1]).probs[0], p.probs[2], "same probability as before the reorder");
+        // A head label missing from the list keeps its class, after the listed ones.
+        let h = head().aligned(&["dog".into()]);
+        assert_eq!(h.labels, ["dog", "cat"]);
+        assert_eq!(head().aligned(&["cat".into(), "dog".into()]), head(), "already in order");
+    }
+
+    #[test]
     fn save_load_round_trip_and_model_check() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("head.json");
         head().save(&p).unwrap();
-        assert_eq!(Head::load(&p, "aa", 2).unwrap(), head());
-        let e = Head::load(&p, "bb", 2).unwrap_err();
+        let model = |sha: &str, dims| ModelInfo { path: "m.onnx".into(), sha256: sha.into(), dims, classes: None };
+        assert_eq!(Head::load(&p, &model("aa", 2)).unwrap(), head());
+        let e = Head::load(&p, &model("bb", 2)).unwrap_err();
         assert!(matches!(e, HeadError::WrongModel { .. }), "{e}");
-        assert!(matches!(Head::load(&p, "aa", 3), Err(HeadError::Damaged { .. })));
-        assert!(matches!(Head::load(&dir.path().join("none.json"), "aa", 2), Err(HeadError::Missing(_))));
+        assert!(matches!(Head::load(&p, &model("aa", 3)), Err(HeadError::Damaged { .. })));
+        assert!(matches!(Head::load(&dir.path().join("none.json"), &model("aa", 2)), Err(HeadError::Missing(_))));
         std::fs::write(&p, b"{\"labels\": [").unwrap();
-        let e = Head::load(&p, "aa", 2).unwrap_err();
+        let e = Head::load(&p, &model("aa", 2)).unwrap_err();
         assert!(e.to_string().contains("head.json"), "{e}");
     }
 }

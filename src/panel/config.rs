@@ -10,7 +10,7 @@
 //! status_led = 25
 //! [[panel.button]]
 //! pin = 17
-//! action = "cat"              # a label name, or "train" / "clear" / "quit"
+//! action = "cat"              # a label name, or "train" / "undo" / "quit"
 //! [[panel.button]]
 //! pin = 22
 //! action = "train"
@@ -117,7 +117,7 @@ impl GpioConfig {
 pub struct ButtonConfig {
     /// BCM pin number.
     pub pin: u8,
-    /// A label name, or `"train"`, `"clear"` or `"quit"`.
+    /// A label name, or `"train"`, `"undo"` (also spelt `"clear"`) or `"quit"`.
     pub action: String,
 }
 
@@ -135,10 +135,10 @@ pub struct LedConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyboardConfig {
-    /// Let the `c` key clear the captured examples (off by default, as it
-    /// is easy to hit by accident).
-    #[serde(default)]
-    pub clear_key: bool,
+    /// Let the `c` key undo the last capture (off by default, as it is
+    /// easy to hit by accident). `clear_key` is the old spelling.
+    #[serde(default, alias = "clear_key")]
+    pub undo_key: bool,
 }
 
 fn default_debounce_ms() -> u64 {
@@ -153,11 +153,11 @@ fn default_true() -> bool {
     true
 }
 
-/// Resolves a button action: a label name, or `train`, `clear`, `quit`.
+/// Resolves a button action: a label name, or `train`, `undo` (alias `clear`), `quit`.
 pub fn resolve_action(action: &str, labels: &[String]) -> Result<Control, PanelError> {
     let command = match action {
         "train" => Some(Control::Train),
-        "clear" => Some(Control::Clear),
+        "undo" | "clear" => Some(Control::Undo),
         "quit" => Some(Control::Quit),
         _ => None,
     };
@@ -274,7 +274,7 @@ label = "dog"
         let root: Root = toml::from_str("[panel]\nkind = \"simulated\"\n").unwrap();
         assert_eq!(root.panel, PanelConfig::Simulated);
         let root: Root = toml::from_str("[panel]\nkind = \"keyboard\"\nclear_key = true").unwrap();
-        assert_eq!(root.panel, PanelConfig::Keyboard(KeyboardConfig { clear_key: true }));
+        assert_eq!(root.panel, PanelConfig::Keyboard(KeyboardConfig { undo_key: true }));
         let root: Root = toml::from_str("[panel]\nkind = \"keyboard\"\n").unwrap();
         assert_eq!(root.panel, PanelConfig::default());
     }
@@ -298,7 +298,8 @@ label = "dog"
         let l = labels();
         assert_eq!(resolve_action("dog", &l).unwrap(), Control::Label(1));
         assert_eq!(resolve_action("quit", &l).unwrap(), Control::Quit);
-        assert_eq!(resolve_action("clear", &l).unwrap(), Control::Clear);
+        assert_eq!(resolve_action("undo", &l).unwrap(), Control::Undo);
+        assert_eq!(resolve_action("clear", &l).unwrap(), Control::Undo, "the old spelling still works");
         let msg = resolve_action("cta", &l).unwrap_err().to_string();
         assert!(msg.contains("\"cta\"") && msg.contains("cat, dog"), "{msg}");
         let l2 = vec!["train".to_string()];

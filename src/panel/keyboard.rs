@@ -3,8 +3,8 @@
 //!
 //! Keys: `1`..`9` capture for label 1..9 (each key press is a Press then a
 //! Release; the terminal's key repeat while a key is held gives the
-//! hold-to-burst behaviour), `t` trains, `c` clears (only with
-//! `clear_key = true`), `q`, Esc or Ctrl-C quits. The terminal is in raw mode
+//! hold-to-burst behaviour), `t` trains, `c` undoes the last capture (only with
+//! `undo_key = true`), `q`, Esc or Ctrl-C quits. The terminal is in raw mode
 //! while the panel exists and is restored on drop and on panic.
 
 use std::io::{self, IsTerminal, Write};
@@ -56,15 +56,15 @@ pub fn open(cfg: &KeyboardConfig, labels: &[String]) -> Result<(KeyboardButtons,
         warn!("keyboard panel: only the first {MAX_KEYED_LABELS} of {} labels have a key", labels.len());
     }
     let raw = RawMode::enable()?;
-    let buttons = KeyboardButtons { n_labels: labels.len(), clear_key: cfg.clear_key, _raw: Arc::clone(&raw) };
+    let buttons = KeyboardButtons { n_labels: labels.len(), undo_key: cfg.undo_key, _raw: Arc::clone(&raw) };
     let mut leds =
-        KeyboardLeds { labels: labels.to_vec(), hint: key_hint(labels.len(), cfg.clear_key), shown: None, _raw: raw };
+        KeyboardLeds { labels: labels.to_vec(), hint: key_hint(labels.len(), cfg.undo_key), shown: None, _raw: raw };
     leds.set(&LedState::off(labels.len()))?;
     Ok((buttons, leds))
 }
 
 /// The control a key stands for, if any.
-pub fn map_key(key: &KeyEvent, n_labels: usize, clear_key: bool) -> Option<Control> {
+pub fn map_key(key: &KeyEvent, n_labels: usize, undo_key: bool) -> Option<Control> {
     if key.kind == KeyEventKind::Release {
         return None;
     }
@@ -74,7 +74,7 @@ pub fn map_key(key: &KeyEvent, n_labels: usize, clear_key: bool) -> Option<Contr
         _ if ctrl => None,
         KeyCode::Char('q') | KeyCode::Esc => Some(Control::Quit),
         KeyCode::Char('t') => Some(Control::Train),
-        KeyCode::Char('c') if clear_key => Some(Control::Clear),
+        KeyCode::Char('c') if undo_key => Some(Control::Undo),
         KeyCode::Char(d @ '1'..='9') => {
             let index = d as usize - '1' as usize;
             (index < n_labels).then_some(Control::Label(index))
@@ -98,7 +98,7 @@ pub fn render_status(labels: &[String], state: &LedState) -> String {
     line
 }
 
-fn key_hint(n_labels: usize, clear_key: bool) -> String {
+fn key_hint(n_labels: usize, undo_key: bool) -> String {
     let last = n_labels.min(MAX_KEYED_LABELS);
     let mut hint = match last {
         0 => String::new(),
@@ -106,8 +106,8 @@ fn key_hint(n_labels: usize, clear_key: bool) -> String {
         n => format!("1-{n} capture, "),
     };
     hint.push_str("t train, ");
-    if clear_key {
-        hint.push_str("c clear, ");
+    if undo_key {
+        hint.push_str("c undo, ");
     }
     hint.push_str("q quit");
     hint
@@ -116,7 +116,7 @@ fn key_hint(n_labels: usize, clear_key: bool) -> String {
 /// Keys of the terminal as buttons.
 pub struct KeyboardButtons {
     n_labels: usize,
-    clear_key: bool,
+    undo_key: bool,
     _raw: Arc<RawMode>,
 }
 
@@ -125,7 +125,7 @@ impl Buttons for KeyboardButtons {
         let mut out = Vec::new();
         while event::poll(Duration::ZERO)? {
             if let Event::Key(key) = event::read()? {
-                if let Some(control) = map_key(&key, self.n_labels, self.clear_key) {
+                if let Some(control) = map_key(&key, self.n_labels, self.undo_key) {
                     out.push(ButtonEvent::press(control));
                     out.push(ButtonEvent::release(control));
                 }
@@ -195,7 +195,7 @@ mod tests {
         assert_eq!(m(key(KeyCode::Char('q'))), Some(Control::Quit));
         assert_eq!(m(key(KeyCode::Esc)), Some(Control::Quit));
         assert_eq!(m(key(KeyCode::Char('c'))), None);
-        assert_eq!(map_key(&key(KeyCode::Char('c')), 2, true), Some(Control::Clear));
+        assert_eq!(map_key(&key(KeyCode::Char('c')), 2, true), Some(Control::Undo));
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(map_key(&ctrl_c, 2, true), Some(Control::Quit));
         let ctrl_t = KeyEvent::new(KeyCode::Char('t'), KeyModifiers::CONTROL);
@@ -214,7 +214,7 @@ mod tests {
         let state = LedState { labels: vec![true, false], status: false };
         assert_eq!(render_status(&labels, &state), "[1 ● cat] [2 ○ dog] status ○");
         assert_eq!(key_hint(2, false), "1-2 capture, t train, q quit");
-        assert_eq!(key_hint(1, true), "1 capture, t train, c clear, q quit");
+        assert_eq!(key_hint(1, true), "1 capture, t train, c undo, q quit");
     }
 
     #[test]

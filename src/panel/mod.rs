@@ -20,7 +20,7 @@ pub use config::{
 };
 pub use debounce::Debouncer;
 pub use error::PanelError;
-pub use repeat::HoldRepeater;
+pub use repeat::{CaptureConfig, HoldRepeater};
 pub use simulated::{SimButtons, SimHandle, SimLeds, SimulatedPanel};
 
 /// What a button does.
@@ -30,8 +30,8 @@ pub enum Control {
     Label(usize),
     /// Train the classifier on the captured examples.
     Train,
-    /// Forget the captured examples.
-    Clear,
+    /// Remove the last captured example (`undo`; `clear` is the old spelling).
+    Undo,
     /// Stop the daemon.
     Quit,
 }

@@ -4,6 +4,25 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::{ButtonEvent, Control, Edge};
+use serde::Deserialize;
+
+/// The `[capture]` section: how label button presses become examples.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaptureConfig {
+    /// Milliseconds a label button must be held before it starts repeating.
+    pub hold_delay_ms: u64,
+    /// Captures per second while a label button is held.
+    pub hold_rate_hz: f64,
+    /// JPEG quality of stored camera frames.
+    pub jpeg_quality: u8,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        Self { hold_delay_ms: 500, hold_rate_hz: DEFAULT_HOLD_RATE_HZ, jpeg_quality: 90 }
+    }
+}
 
 /// Default delay before a held button starts repeating.
 pub const DEFAULT_HOLD_DELAY: Duration = Duration::from_millis(500);
@@ -47,6 +66,11 @@ impl HoldRepeater {
             held: BTreeMap::new(),
             tapped: Vec::new(),
         }
+    }
+
+    /// Timed mode with the `[capture]` settings.
+    pub fn from_config(cfg: &CaptureConfig) -> Self {
+        Self::timed(Duration::from_millis(cfg.hold_delay_ms), cfg.hold_rate_hz)
     }
 
     /// Per-frame mode: one capture per [`tick`](Self::tick) while held.

@@ -7,15 +7,16 @@ mod file;
 pub use file::{ScenarioError, ScenarioFile, Step};
 
 use crate::camera::replay::{list_images, ReplaySource};
-use crate::camera::{spawn_capture, SlotMode};
+use crate::camera::{spawn_capture, CaptureHandle, SlotMode};
 use crate::config::Config;
-use crate::daemon::Daemon;
+use crate::daemon::{Daemon, TickReport};
 use crate::embed::Embedder;
-use crate::panel::{resolve_action, Control, HoldRepeater, SimulatedPanel};
+use crate::panel::{resolve_action, Control, HoldRepeater, SimHandle, SimulatedPanel};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -103,14 +104,60 @@ fn plan(file: &ScenarioFile, path: &Path, labels: &[String]) -> Result<Vec<Plann
 /// Runs the scenario at `path` with `config` (its model, labels and live settings), writing
 /// per-frame lines to `out` when given.
 pub fn run(config: &Config, path: &Path, out: Option<&Path>) -> Result<Summary> {
+    let embedder = Arc::new(Embedder::open(&config.model)?);
+    run_with(config, path, out, embedder)
+}
+
+/// [`run`] with a given embedder (tests use a fake backbone).
+pub fn run_with(config: &Config, path: &Path, out: Option<&Path>, embedder: Arc<Embedder>) -> Result<Summary> {
     let file = ScenarioFile::load(path)?;
-    let labels = config.labels.clone();
-    // Check every control before anything runs.
+    let controls = resolve_controls(&file, path, &config.labels)?;
+    let frames = plan(&file, path, &config.labels)?;
+    let temp;
+    let data = match &file.data {
+        Some(d) => file::resolve(d, path),
+        None => {
+            temp = tempfile::Builder::new().prefix("teachcam-scenario-").tempdir()?;
+            temp.path().to_path_buf()
+        }
+    };
+    let config = Config { data_dir: data.clone(), ..config.clone() };
+    let (buttons, leds, sim) = SimulatedPanel::new(config.labels.len());
+    let clock = Instant::now();
+    let daemon = Daemon::new(&config, embedder, Box::new(buttons), Box::new(leds), HoldRepeater::per_frame(), clock)?;
+    let source = ReplaySource::from_files(frames.iter().map(|p| p.path.clone()).collect(), path);
+    let writer = match out {
+        Some(p) => Some(BufWriter::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)),
+        None => None,
+    };
+    let mut player = Player {
+        config: &config,
+        daemon,
+        sim,
+        capture: spawn_capture(Box::new(source), SlotMode::Lockstep),
+        clock,
+        frames,
+        next: 0,
+        writer,
+        summary: Summary { data, ..Default::default() },
+    };
+    for (i, step) in file.steps.iter().enumerate() {
+        match (step.frames.is_some(), controls[i]) {
+            (true, control) => player.show_step(i, step, control)?,
+            (false, Some(control)) => player.press(control)?,
+            (false, None) => {}
+        }
+    }
+    player.finish()
+}
+
+/// Resolves every step's button before anything runs.
+fn resolve_controls(file: &ScenarioFile, path: &Path, labels: &[String]) -> Result<Vec<Option<Control>>> {
     let mut controls = Vec::new();
     for (i, step) in file.steps.iter().enumerate() {
         let name = step.hold.as_ref().or(step.press.as_ref());
         let control = name
-            .map(|n| resolve_action(n, &labels))
+            .map(|n| resolve_action(n, labels))
             .transpose()
             .with_context(|| format!("scenario {} step {}", path.display(), i + 1))?;
         if let (Some(_), Some(c)) = (&step.hold, control) {
@@ -120,92 +167,99 @@ pub fn run(config: &Config, path: &Path, out: Option<&Path>) -> Result<Summary> 
         }
         controls.push(control);
     }
-    let frames = plan(&file, path, &labels)?;
+    Ok(controls)
+}
 
-    let temp;
-    let data = match &file.data {
-        Some(d) => file::resolve(d, path),
-        None => {
-            temp = tempfile::Builder::new().prefix("teachcam-scenario-").tempdir()?;
-            temp.path().to_path_buf()
+/// A scenario being played: the daemon, its simulated buttons, the frames and what was scored.
+struct Player<'a> {
+    config: &'a Config,
+    daemon: Daemon,
+    sim: SimHandle,
+    capture: CaptureHandle,
+    /// Virtual time: one [`FRAME_PERIOD`] per frame.
+    clock: Instant,
+    frames: Vec<Planned>,
+    /// Index into `frames` of the next planned frame.
+    next: usize,
+    writer: Option<BufWriter<File>>,
+    summary: Summary,
+}
+
+impl Player<'_> {
+    /// Shows the frames of step `i`, with `control` held throughout when given.
+    fn show_step(&mut self, i: usize, step: &Step, control: Option<Control>) -> Result<()> {
+        if let Some(c) = control {
+            self.sim.press(c)?;
         }
-    };
-    let mut config = config.clone();
-    config.data_dir = data.clone();
+        while self.next < self.frames.len() && self.frames[self.next].step == i {
+            let Some(frame) = self.capture.next(FRAME_WAIT)? else { break };
+            // The replay skips unreadable images: skip their planned frames too.
+            while self.next < self.frames.len() && Some(&self.frames[self.next].path) != frame.source.as_ref() {
+                self.summary.unreadable += 1;
+                self.next += 1;
+            }
+            let Some(planned) = self.frames.get(self.next).cloned() else { break };
+            self.next += 1;
+            self.clock += FRAME_PERIOD;
+            let report = self.daemon.tick(Some(&frame), self.clock);
+            self.score(&planned, step.hold.is_some(), &report);
+            self.write_line(&planned, &report)?;
+        }
+        if let Some(c) = control {
+            self.sim.release(c)?;
+            self.daemon.tick(None, self.clock);
+        }
+        Ok(())
+    }
 
-    let embedder = Arc::new(Embedder::open(&config.model)?);
-    let (buttons, leds, sim) = SimulatedPanel::new(labels.len());
-    let mut clock = Instant::now();
-    let mut daemon =
-        Daemon::new(config.clone(), embedder, Box::new(buttons), Box::new(leds), HoldRepeater::per_frame(), clock)?;
-    let source = ReplaySource::from_files(frames.iter().map(|p| p.path.clone()).collect(), path);
-    let capture = spawn_capture(Box::new(source), SlotMode::Lockstep);
-    let mut writer = match out {
-        Some(p) => Some(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-        )),
-        None => None,
-    };
-    let mut summary = Summary { data: data.clone(), ..Default::default() };
-    let mut next = 0; // index into `frames` of the next planned frame
-    for (i, step) in file.steps.iter().enumerate() {
-        let control = controls[i];
-        if step.frames.is_some() {
-            if let Some(c) = control {
-                sim.press(c)?;
-            }
-            while next < frames.len() && frames[next].step == i {
-                let Some(frame) = capture.next(FRAME_WAIT)? else { break };
-                // The replay skips unreadable images: skip their planned frames too.
-                while next < frames.len() && Some(&frames[next].path) != frame.source.as_ref() {
-                    summary.unreadable += 1;
-                    next += 1;
-                }
-                let Some(planned) = frames.get(next) else { break };
-                next += 1;
-                clock += FRAME_PERIOD;
-                let report = daemon.tick(Some(&frame), clock)?;
-                summary.frames += 1;
-                let lit: Vec<usize> = (0..labels.len()).filter(|&k| report.leds.labels[k]).collect();
-                summary.multiple_lit += (lit.len() > 1) as usize;
-                // Frames shown while a button is held are captures, not tests.
-                if let (true, None, Some(expected)) = (planned.last_repeat, &step.hold, &planned.expected) {
-                    summary.scored += 1;
-                    let k = labels.iter().position(|l| l == expected).expect("expected labels are config labels");
-                    let right = if config.live.no_led.contains(expected) { lit.is_empty() } else { lit == [k] };
-                    summary.correct += right as usize;
-                }
-                if let Some(w) = writer.as_mut() {
-                    let head_label = |k: usize| daemon.head().map(|h| h.labels[k].as_str());
-                    let line = FrameLine {
-                        frame: &planned.path,
-                        leds: labels.iter().map(String::as_str).zip(report.leds.labels.iter().copied()).collect(),
-                        label: report.decision.as_ref().and_then(|d| d.label).and_then(head_label),
-                        confidence: report.decision.as_ref().map_or(0.0, |d| d.confidence),
-                    };
-                    serde_json::to_writer(&mut *w, &line)?;
-                    w.write_all(b"\n")?;
-                }
-            }
-            if let Some(c) = control {
-                sim.release(c)?;
-                daemon.tick(None, clock)?;
-            }
-        } else if let Some(c) = control {
-            sim.tap(c)?;
-            daemon.tick(None, clock)?;
-            // The step waits for the training, then for its result pattern, in frame time.
-            daemon.wait_training(clock);
-            while daemon.feedback_busy(clock) {
-                clock += FRAME_PERIOD;
-                daemon.tick(None, clock)?;
-            }
+    /// Presses and releases `control`, then waits for a training and its result pattern, in
+    /// frame time.
+    fn press(&mut self, control: Control) -> Result<()> {
+        self.sim.tap(control)?;
+        self.daemon.tick(None, self.clock);
+        self.daemon.wait_training(self.clock);
+        while self.daemon.feedback_busy(self.clock) {
+            self.clock += FRAME_PERIOD;
+            self.daemon.tick(None, self.clock);
+        }
+        Ok(())
+    }
+
+    /// Counts the frame; scores it when it is the last frame of an image with a known label
+    /// shown while no button is held (frames shown while a button is held are captures).
+    fn score(&mut self, planned: &Planned, held: bool, report: &TickReport) {
+        let labels = &self.config.labels;
+        let lit: Vec<usize> = (0..labels.len()).filter(|&k| report.leds.labels[k]).collect();
+        self.summary.frames += 1;
+        self.summary.multiple_lit += (lit.len() > 1) as usize;
+        if let (true, false, Some(expected)) = (planned.last_repeat, held, &planned.expected) {
+            self.summary.scored += 1;
+            let k = labels.iter().position(|l| l == expected).expect("expected labels are config labels");
+            let right = if self.config.live.no_led.contains(expected) { lit.is_empty() } else { lit == [k] };
+            self.summary.correct += right as usize;
         }
     }
-    if let Some(mut w) = writer {
-        w.flush()?;
+
+    fn write_line(&mut self, planned: &Planned, report: &TickReport) -> Result<()> {
+        let Some(w) = self.writer.as_mut() else { return Ok(()) };
+        let head_label = |k: usize| self.daemon.head().and_then(|h| h.labels.get(k)).map(String::as_str);
+        let line = FrameLine {
+            frame: &planned.path,
+            leds: self.config.labels.iter().map(String::as_str).zip(report.leds.labels.iter().copied()).collect(),
+            label: report.decision.as_ref().and_then(|d| d.label).and_then(head_label),
+            confidence: report.decision.as_ref().map_or(0.0, |d| d.confidence),
+        };
+        serde_json::to_writer(&mut *w, &line)?;
+        w.write_all(b"\n")?;
+        Ok(())
     }
-    daemon.shutdown();
-    summary.examples = daemon.counts();
-    Ok(summary)
+
+    fn finish(mut self) -> Result<Summary> {
+        if let Some(mut w) = self.writer.take() {
+            w.flush()?;
+        }
+        self.daemon.shutdown();
+        self.summary.examples = self.daemon.counts();
+        Ok(self.summary)
+    }
 }

@@ -9,6 +9,33 @@ use crate::embed::{Embedding, ZeroShot};
 const MAGIC: &[u8; 8] = b"TCEMB1\0\0";
 const HEADER: usize = 8 + 4 + 4 + 4 + 32 + 8;
 
+/// Why an embedding file cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EmbFileError {
+    /// The file does not start like an embedding file or is shorter than its header.
+    #[error("not a teachcam embedding file (bad magic or too short)")]
+    NotEmbedding,
+    /// The header's sizes make no sense.
+    #[error("implausible header (dims {dims}, count {count})")]
+    BadHeader {
+        /// Embedding length found.
+        dims: usize,
+        /// Vector count found.
+        count: usize,
+    },
+    /// The file is shorter or longer than its header says.
+    #[error("truncated or padded: {len} bytes, expected {expected}")]
+    Length {
+        /// Bytes found.
+        len: usize,
+        /// Bytes the header implies.
+        expected: usize,
+    },
+    /// The checksum does not match the content.
+    #[error("checksum mismatch (file damaged)")]
+    Checksum,
+}
+
 /// An embedding file's content.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmbFile {
@@ -46,23 +73,23 @@ pub fn encode(model_sha256: &str, e: &Embedding) -> Vec<u8> {
 }
 
 /// Parses an embedding file, checking its length and checksum.
-pub fn decode(bytes: &[u8]) -> Result<EmbFile, String> {
+pub fn decode(bytes: &[u8]) -> Result<EmbFile, EmbFileError> {
     if bytes.len() < HEADER + 4 || &bytes[..8] != MAGIC {
-        return Err("not a teachcam embedding file (bad magic or too short)".into());
+        return Err(EmbFileError::NotEmbedding);
     }
     let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
     let f32_at = |i: usize| f32::from_le_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
     let (dims, count, flags) = (u32_at(8) as usize, u32_at(12) as usize, u32_at(16));
     if !(1..=2).contains(&count) || dims == 0 || dims > 1 << 20 {
-        return Err(format!("implausible header (dims {dims}, count {count})"));
+        return Err(EmbFileError::BadHeader { dims, count });
     }
     let expected = HEADER + 4 * dims * count + 4;
     if bytes.len() != expected {
-        return Err(format!("truncated or padded: {} bytes, expected {expected}", bytes.len()));
+        return Err(EmbFileError::Length { len: bytes.len(), expected });
     }
     let body = &bytes[..expected - 4];
     if crc32fast::hash(body) != u32_at(expected - 4) {
-        return Err("checksum mismatch (file damaged)".into());
+        return Err(EmbFileError::Checksum);
     }
     let model_sha256 = hex::encode(&bytes[20..52]);
     let zero_shot = (flags & 1 == 1).then(|| ZeroShot { dog: f32_at(52), cat: f32_at(56) });
@@ -98,9 +125,9 @@ mod tests {
         let good = encode(&"cd".repeat(32), &sample());
         let mut flipped = good.clone();
         flipped[HEADER + 2] ^= 0x10;
-        assert!(decode(&flipped).unwrap_err().contains("checksum"));
-        assert!(decode(&good[..good.len() - 5]).unwrap_err().contains("truncated"));
-        assert!(decode(b"").is_err());
-        assert!(decode(&[0u8; 200]).unwrap_err().contains("magic"));
+        assert_eq!(decode(&flipped).unwrap_err(), EmbFileError::Checksum);
+        assert!(matches!(decode(&good[..good.len() - 5]).unwrap_err(), EmbFileError::Length { .. }));
+        assert_eq!(decode(b"").unwrap_err(), EmbFileError::NotEmbedding);
+        assert_eq!(decode(&[0u8; 200]).unwrap_err(), EmbFileError::NotEmbedding);
     }
 }

@@ -4,6 +4,40 @@
 //! content hash for duplicate detection) and is reconciled with a folder scan on open.
 
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Where an example came from.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum Origin {
+    /// Captured from the camera with a button (`"camera"` in `index.json`).
+    Camera,
+    /// Imported from this file (its path in `index.json`).
+    File(PathBuf),
+    /// Found in the example folders but not in the index, and re-added (`"recovered"`).
+    #[default]
+    Recovered,
+}
+
+impl From<String> for Origin {
+    fn from(s: String) -> Self {
+        match s.as_str() {
+            "camera" => Origin::Camera,
+            "recovered" | "" => Origin::Recovered,
+            _ => Origin::File(PathBuf::from(s)),
+        }
+    }
+}
+
+impl From<Origin> for String {
+    fn from(o: Origin) -> Self {
+        match o {
+            Origin::Camera => "camera".into(),
+            Origin::Recovered => "recovered".into(),
+            Origin::File(p) => p.display().to_string(),
+        }
+    }
+}
 
 /// Current index format version.
 pub const VERSION: u32 = 1;
@@ -19,9 +53,10 @@ pub struct Entry {
     pub image: String,
     /// Hex sha256 of the image bytes (to skip duplicates on import).
     pub sha256: String,
-    /// Where it came from: the imported file's path, or `camera`.
-    #[serde(default)]
-    pub source: String,
+    /// Where it came from (`source` in the file: the imported file's path, `camera` or
+    /// `recovered`).
+    #[serde(default, rename = "source")]
+    pub origin: Origin,
     /// Seconds since the Unix epoch when it was added.
     #[serde(default)]
     pub added: u64,

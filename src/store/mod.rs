@@ -15,9 +15,10 @@
 pub mod embfile;
 pub mod index;
 
-use crate::embed::Embedding;
+use crate::embed::{Embedding, ModelInfo};
 use crate::fsutil::{clean_temp_files, create_dir_durable, write_atomic};
-use index::{Entry, Index};
+use index::Index;
+pub use index::{Entry, Origin};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -62,6 +63,21 @@ pub struct Example {
     pub entry: Entry,
     /// The cached embedding.
     pub embedding: Embedding,
+}
+
+/// An example to add: what [`Store::add`] writes.
+#[derive(Debug, Clone)]
+pub struct NewExample<'a> {
+    /// The label it shows.
+    pub label: &'a str,
+    /// The image bytes, stored as given.
+    pub image: &'a [u8],
+    /// The image file's extension (`jpg`, `png`).
+    pub ext: &'a str,
+    /// Its embedding.
+    pub embedding: &'a Embedding,
+    /// Where it came from.
+    pub origin: Origin,
 }
 
 /// An example whose embedding must be (re)computed from its image.
@@ -171,17 +187,10 @@ impl Store {
         self.index.examples.iter().find(|e| e.sha256 == sha256)
     }
 
-    /// Adds an example: the image bytes as given (`ext` is its file extension) and its
-    /// embedding from the model with hash `model_sha256`. Returns the new entry.
-    pub fn add(
-        &mut self,
-        label: &str,
-        image: &[u8],
-        ext: &str,
-        embedding: &Embedding,
-        model_sha256: &str,
-        source: &str,
-    ) -> Result<Entry, StoreError> {
+    /// Adds an example (image, then its embedding from the backbone `model`, then the index
+    /// entry). Returns the new entry.
+    pub fn add(&mut self, new: NewExample<'_>, model: &ModelInfo) -> Result<Entry, StoreError> {
+        let NewExample { label, image, ext, embedding, origin } = new;
         validate_label(label)?;
         let dir = self.label_dir(label);
         create_dir_durable(&dir).map_err(io_err(&dir))?;
@@ -198,13 +207,13 @@ impl Store {
         let image_path = dir.join(&image_name);
         write_atomic(&image_path, image).map_err(io_err(&image_path))?;
         let emb_path = dir.join(format!("{id}.emb"));
-        write_atomic(&emb_path, &embfile::encode(model_sha256, embedding)).map_err(io_err(&emb_path))?;
+        write_atomic(&emb_path, &embfile::encode(&model.sha256, embedding)).map_err(io_err(&emb_path))?;
         let entry = Entry {
             id,
             label: label.to_string(),
             image: image_name,
             sha256: hex::encode(Sha256::digest(image)),
-            source: source.to_string(),
+            origin,
             added: now.as_secs(),
         };
         self.index.examples.push(entry.clone());
@@ -213,9 +222,9 @@ impl Store {
     }
 
     /// Replaces the cached embedding of an existing example (after re-embedding it).
-    pub fn update_embedding(&self, entry: &Entry, embedding: &Embedding, model_sha256: &str) -> Result<(), StoreError> {
+    pub fn update_embedding(&self, entry: &Entry, embedding: &Embedding, model: &ModelInfo) -> Result<(), StoreError> {
         let path = self.label_dir(&entry.label).join(format!("{}.emb", entry.id));
-        write_atomic(&path, &embfile::encode(model_sha256, embedding)).map_err(io_err(&path))
+        write_atomic(&path, &embfile::encode(&model.sha256, embedding)).map_err(io_err(&path))
     }
 
     /// Removes an example's files and index entry (UNDO / CLEAR).
@@ -239,10 +248,11 @@ impl Store {
         Ok(Some(entry))
     }
 
-    /// Reads every example's embedding. Embeddings made by another model than `model_sha256`,
+    /// Reads every example's embedding. Embeddings made by another backbone than `model`,
     /// missing or damaged are returned as [`Loaded::stale`] (their image is intact and can be
     /// re-embedded); examples whose image is gone are [`Loaded::problems`].
-    pub fn load(&self, model_sha256: &str) -> Loaded {
+    pub fn load(&self, model: &ModelInfo) -> Loaded {
+        let model_sha256 = &model.sha256;
         let mut out = Loaded::default();
         for entry in &self.index.examples {
             let dir = self.label_dir(&entry.label);
@@ -251,14 +261,14 @@ impl Store {
             let stale = |reason: String| Stale { entry: entry.clone(), image: image.clone(), reason };
             match std::fs::read(&emb_path) {
                 Ok(bytes) => match embfile::decode(&bytes) {
-                    Ok(f) if f.model_sha256 == model_sha256 => {
+                    Ok(f) if f.model_sha256 == *model_sha256 => {
                         out.examples.push(Example { entry: entry.clone(), embedding: f.embedding });
                         continue;
                     }
                     Ok(_) => out.stale.push(stale("embedded by a different model".into())),
                     Err(e) => {
-                        out.problems.push(Problem { path: emb_path.clone(), reason: e.clone() });
-                        out.stale.push(stale(e));
+                        out.problems.push(Problem { path: emb_path.clone(), reason: e.to_string() });
+                        out.stale.push(stale(e.to_string()));
                     }
                 },
                 Err(e) => out.stale.push(stale(format!("embedding missing ({e})"))),
@@ -338,7 +348,7 @@ fn reconcile(root: &Path, index: &mut Index, problems: &mut Vec<Problem>) -> Res
             label,
             image: path.file_name().unwrap_or_default().to_string_lossy().to_string(),
             sha256: hex::encode(Sha256::digest(&bytes)),
-            source: "recovered".into(),
+            origin: Origin::Recovered,
             added: 0,
         });
         changed = true;

@@ -3,6 +3,15 @@ use crate::embed::ZeroShot;
 
 const SHA: &str = "1111111111111111111111111111111111111111111111111111111111111111";
 
+fn model(sha: &str) -> ModelInfo {
+    ModelInfo { path: "m.onnx".into(), sha256: sha.into(), dims: 3, classes: None }
+}
+
+/// Adds an example imported from `from`.
+fn add(s: &mut Store, label: &str, image: &[u8], ext: &str, e: &Embedding, from: &str) -> Result<Entry, StoreError> {
+    s.add(NewExample { label, image, ext, embedding: e, origin: Origin::File(from.into()) }, &model(SHA))
+}
+
 fn emb(x: f32) -> Embedding {
     Embedding {
         vector: vec![x, 1.0, 2.0],
@@ -14,8 +23,8 @@ fn emb(x: f32) -> Embedding {
 fn store_with_two() -> (tempfile::TempDir, Store, Entry, Entry) {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(dir.path()).unwrap();
-    let a = s.add("cat", b"jpeg-a", "jpg", &emb(1.0), SHA, "a.jpg").unwrap();
-    let b = s.add("dog", b"jpeg-b", "JPG", &emb(2.0), SHA, "b.jpg").unwrap();
+    let a = add(&mut s, "cat", b"jpeg-a", "jpg", &emb(1.0), "a.jpg").unwrap();
+    let b = add(&mut s, "dog", b"jpeg-b", "JPG", &emb(2.0), "b.jpg").unwrap();
     (dir, s, a, b)
 }
 
@@ -26,7 +35,7 @@ fn added_examples_survive_reopen() {
     let s = Store::open(dir.path()).unwrap();
     assert!(s.problems().is_empty(), "{:?}", s.problems());
     assert_eq!(s.counts().into_iter().collect::<Vec<_>>(), vec![("cat".into(), 1), ("dog".into(), 1)]);
-    let loaded = s.load(SHA);
+    let loaded = s.load(&model(SHA));
     assert_eq!(loaded.examples.len(), 2);
     assert_eq!(loaded.examples[0].embedding, emb(1.0));
     assert_eq!(loaded.examples[0].entry, a);
@@ -42,7 +51,7 @@ fn damaged_embedding_is_reported_and_others_still_load() {
     let n = bytes.len();
     bytes[n / 2] ^= 0xff;
     std::fs::write(&p, bytes).unwrap();
-    let loaded = s.load(SHA);
+    let loaded = s.load(&model(SHA));
     assert_eq!(loaded.examples.len(), 1, "the dog still loads");
     assert_eq!(loaded.examples[0].entry.label, "dog");
     assert_eq!(loaded.stale.len(), 1, "the cat is queued for re-embedding from its image");
@@ -54,7 +63,7 @@ fn damaged_embedding_is_reported_and_others_still_load() {
 #[test]
 fn embeddings_from_another_model_are_stale_not_lost() {
     let (_dir, s, _, _) = store_with_two();
-    let loaded = s.load(&"2".repeat(64));
+    let loaded = s.load(&model(&"2".repeat(64)));
     assert!(loaded.examples.is_empty());
     assert_eq!(loaded.stale.len(), 2);
     assert!(loaded.problems.is_empty());
@@ -74,7 +83,7 @@ fn crash_before_index_write_is_recovered() {
     assert_eq!(s.counts()["cat"], 2);
     assert!(s.problems().iter().any(|p| p.reason.contains("recovered")));
     assert!(!cat.join(".x.emb.1.tmp").exists());
-    assert_eq!(s.load(SHA).examples.len(), 3);
+    assert_eq!(s.load(&model(SHA)).examples.len(), 3);
     // The recovery was written back: a second open finds nothing to fix.
     assert!(Store::open(dir.path()).unwrap().problems().is_empty());
 }
@@ -85,7 +94,7 @@ fn image_without_embedding_is_stale() {
     drop(s);
     std::fs::write(dir.path().join("examples/dog/9999999999999-000.png"), b"img").unwrap();
     let s = Store::open(dir.path()).unwrap();
-    let loaded = s.load(SHA);
+    let loaded = s.load(&model(SHA));
     assert_eq!(loaded.examples.len(), 2);
     assert_eq!(loaded.stale.len(), 1);
     assert!(loaded.stale[0].reason.contains("missing"));
@@ -99,7 +108,7 @@ fn damaged_index_is_rebuilt_from_folders() {
     let s = Store::open(dir.path()).unwrap();
     assert_eq!(s.entries().len(), 2);
     assert!(s.problems()[0].to_string().contains("index.json"));
-    assert_eq!(s.load(SHA).examples.len(), 2);
+    assert_eq!(s.load(&model(SHA)).examples.len(), 2);
 }
 
 #[test]
@@ -127,7 +136,7 @@ fn bad_labels_are_refused_before_writing() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(dir.path()).unwrap();
     for bad in ["", "../x", "a/b", ".hidden", "with space", &"x".repeat(33)] {
-        assert!(matches!(s.add(bad, b"i", "jpg", &emb(0.0), SHA, "t"), Err(StoreError::BadLabel(_))), "{bad:?}");
+        assert!(matches!(add(&mut s, bad, b"i", "jpg", &emb(0.0), "t"), Err(StoreError::BadLabel(_))), "{bad:?}");
     }
     assert!(s.entries().is_empty());
     assert!(validate_label("None_1-b").is_ok());
@@ -137,7 +146,7 @@ fn bad_labels_are_refused_before_writing() {
 fn ids_are_unique_and_in_capture_order() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(dir.path()).unwrap();
-    let ids: Vec<String> = (0..20).map(|i| s.add("cat", &[i], "jpg", &emb(i as f32), SHA, "t").unwrap().id).collect();
+    let ids: Vec<String> = (0..20).map(|i| add(&mut s, "cat", &[i], "jpg", &emb(i as f32), "t").unwrap().id).collect();
     let mut sorted = ids.clone();
     sorted.sort();
     sorted.dedup();

@@ -1,30 +1,30 @@
 //! Loading stored examples for training, recovering the ones whose cached embedding is stale.
 
 use crate::embed::Embedder;
-use crate::imageio::read_image;
 use crate::store::{Example, Loaded, Store, StoreError};
+use rayon::prelude::*;
 
 /// Loads all examples, re-embedding (and re-caching) those whose embedding is missing, damaged
-/// or from another model; examples that cannot be recovered are reported and skipped.
+/// or from another model, on all cores; examples that cannot be recovered are reported and
+/// skipped.
 pub fn load_examples(store: &Store, embedder: &Embedder, mirrored: bool) -> Result<Loaded, StoreError> {
-    let sha = &embedder.info().sha256;
-    let mut loaded = store.load(sha);
+    let model = embedder.info();
+    let mut loaded = store.load(model);
     for p in &loaded.problems {
         log::warn!("{p}");
     }
-    if !loaded.stale.is_empty() {
-        log::info!("re-embedding {} stored example(s) from their images", loaded.stale.len());
+    let stale = std::mem::take(&mut loaded.stale);
+    if !stale.is_empty() {
+        log::info!("re-embedding {} stored example(s) from their images", stale.len());
     }
-    for stale in std::mem::take(&mut loaded.stale) {
-        let result = read_image(&stale.image)
-            .map_err(|e| e.to_string())
-            .and_then(|(_, img)| embedder.embed(&img, mirrored).map_err(|e| e.to_string()));
+    let embedded: Vec<_> = stale.into_par_iter().map(|s| (embedder.embed_file(&s.image, mirrored), s)).collect();
+    for (result, stale) in embedded {
         match result {
-            Ok(embedding) => {
-                store.update_embedding(&stale.entry, &embedding, sha)?;
+            Ok((_, embedding)) => {
+                store.update_embedding(&stale.entry, &embedding, model)?;
                 loaded.examples.push(Example { entry: stale.entry, embedding });
             }
-            Err(e) => log::warn!("{}: cannot re-embed ({e}); example skipped", stale.image.display()),
+            Err(e) => log::warn!("cannot re-embed a stored example ({e}); example skipped"),
         }
     }
     Ok(loaded)

@@ -1,6 +1,7 @@
 use super::*;
 use crate::embed::{Embedding, ZeroShot};
-use crate::store::index::Entry;
+use crate::head::HeadConfig;
+use crate::store::{Entry, Origin};
 use rand::Rng;
 
 /// `n` examples of `label` around the axis `axis` in 16 dims; zero-shot says cat for even ids.
@@ -17,13 +18,23 @@ fn examples(label: &str, axis: usize, n: usize, rng: &mut impl Rng) -> Vec<Examp
                     label: label.into(),
                     image: String::new(),
                     sha256: String::new(),
-                    source: String::new(),
+                    origin: Origin::Camera,
                     added: 0,
                 },
                 embedding: Embedding { vector: v.clone(), mirrored: Some(v), zero_shot },
             }
         })
         .collect()
+}
+
+fn model() -> ModelInfo {
+    ModelInfo { path: "m.onnx".into(), sha256: "sha".into(), dims: 16, classes: None }
+}
+
+/// Trains in the order `class_order` gives for these examples and no config labels.
+fn fit(examples: &[Example]) -> Result<Head, TrainError> {
+    let labels = class_order(&[], examples.iter().map(|e| e.entry.label.as_str()));
+    train(examples, &labels, &model(), &HeadConfig::default())
 }
 
 fn dataset(n: usize) -> Vec<Example> {
@@ -35,7 +46,7 @@ fn dataset(n: usize) -> Vec<Example> {
 
 #[test]
 fn separable_examples_train_to_perfect_holdout() {
-    let head = train(&dataset(25), "sha", 16, &HeadConfig::default()).unwrap();
+    let head = fit(&dataset(25)).unwrap();
     let r = &head.report;
     assert_eq!(r.labels, ["cat", "dog"]);
     assert_eq!((r.n_train, r.n_holdout), (40, 10), "5 of 25 per label held out");
@@ -58,17 +69,17 @@ fn training_is_deterministic_for_a_seed_and_split_depends_on_it() {
         h.report.train_ms = 0.0;
         h
     };
-    let a = strip(train(&data, "sha", 16, &HeadConfig::default()).unwrap());
-    let b = strip(train(&data, "sha", 16, &HeadConfig::default()).unwrap());
+    let a = strip(fit(&data).unwrap());
+    let b = strip(fit(&data).unwrap());
     assert_eq!(a, b);
     let mut reversed = data.clone();
     reversed.reverse();
-    assert_eq!(a, strip(train(&reversed, "sha", 16, &HeadConfig::default()).unwrap()), "input order does not matter");
+    assert_eq!(a, strip(fit(&reversed).unwrap()), "input order does not matter");
 }
 
 #[test]
 fn few_examples_train_without_holdout_and_say_why() {
-    let head = train(&dataset(3), "sha", 16, &HeadConfig::default()).unwrap();
+    let head = fit(&dataset(3)).unwrap();
     assert!(head.report.holdout.is_none());
     assert!(head.report.note.as_ref().unwrap().contains("at least 5"));
     assert_eq!(head.thresholds, vec![0.6, 0.6]);
@@ -78,9 +89,9 @@ fn few_examples_train_without_holdout_and_say_why() {
 #[test]
 fn one_label_is_an_error() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-    let e = train(&examples("cat", 0, 5, &mut rng), "sha", 16, &HeadConfig::default()).unwrap_err();
+    let e = fit(&examples("cat", 0, 5, &mut rng)).unwrap_err();
     assert!(e.to_string().contains("at least 2 labels") && e.to_string().contains("cat"), "{e}");
-    assert!(train(&[], "sha", 16, &HeadConfig::default()).is_err());
+    assert!(fit(&[]).is_err());
 }
 
 #[test]
@@ -88,7 +99,34 @@ fn no_baseline_for_other_labels() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     let mut data = examples("apple", 0, 10, &mut rng);
     data.extend(examples("pear", 1, 10, &mut rng));
-    let head = train(&data, "sha", 16, &HeadConfig::default()).unwrap();
+    let head = fit(&data).unwrap();
     assert!(head.report.baseline.is_none());
     assert!(head.report.holdout.is_some());
+}
+
+#[test]
+fn class_order_puts_the_config_labels_first_then_the_others_by_name() {
+    let config = ["dog".to_string(), "cat".to_string(), "none".to_string()];
+    assert_eq!(class_order(&config, ["zebra", "cat", "apple", "cat"]), ["dog", "cat", "none", "apple", "zebra"]);
+    assert_eq!(class_order(&[], ["b", "a"]), ["a", "b"]);
+}
+
+#[test]
+fn a_label_without_examples_is_a_class_that_is_never_predicted() {
+    let labels: Vec<String> = ["dog", "bird", "cat"].map(String::from).to_vec();
+    let data = dataset(10);
+    let head = train(&data, &labels, &model(), &HeadConfig::default()).unwrap();
+    assert_eq!(head.labels, labels);
+    assert_eq!(head.report.counts, [10, 0, 10]);
+    let m = head.report.holdout.as_ref().unwrap();
+    assert_eq!(m.confusion[1], [0, 0, 0], "nothing held out for bird");
+    assert_eq!(m.accuracy, 1.0);
+    for e in &data {
+        let p = head.predict(&e.embedding.vector);
+        assert_eq!(p.probs[1], 0.0);
+        assert_eq!(head.labels[p.index], e.entry.label);
+    }
+    // Unlisted labels are refused rather than silently dropped.
+    let e = train(&data, &labels[..2], &model(), &HeadConfig::default()).unwrap_err();
+    assert!(matches!(e, TrainError::Unlisted(ref l) if l == "cat"), "{e}");
 }

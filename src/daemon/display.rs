@@ -1,0 +1,43 @@
+//! What the LEDs show: the detected label's LED and the status LED, with feedback patterns
+//! drawn over them. Writes to the LEDs only when the state changes.
+
+use super::Feedback;
+use crate::panel::{LedState, Leds};
+use std::time::Instant;
+
+/// The LEDs and the patterns shown on them.
+pub struct Display {
+    leds: Box<dyn Leds>,
+    /// Patterns (capture blink, training, errors) drawn over the detection.
+    pub feedback: Feedback,
+    shown: Option<LedState>,
+    n_labels: usize,
+}
+
+impl Display {
+    /// A display of `n_labels` label LEDs and a status LED.
+    pub fn new(leds: Box<dyn Leds>, n_labels: usize) -> Self {
+        Self { leds, feedback: Feedback::default(), shown: None, n_labels }
+    }
+
+    /// Shows `lit`'s LED (none when `None`), the status LED on while `ready` (a head is in
+    /// use), and the active patterns at `now`. Returns what is shown.
+    pub fn show(&mut self, lit: Option<usize>, ready: bool, now: Instant) -> LedState {
+        let mut base = lit.map_or_else(|| LedState::off(self.n_labels), |k| LedState::only(self.n_labels, k));
+        base.status = ready;
+        let state = self.feedback.apply(&base, now);
+        if self.shown.as_ref() != Some(&state) {
+            if let Err(e) = self.leds.set(&state) {
+                log::error!("LEDs: {e}");
+            }
+            self.shown = Some(state.clone());
+        }
+        state
+    }
+
+    /// Turns every LED off (on exit).
+    pub fn off(&mut self) {
+        self.leds.off();
+        self.shown = None;
+    }
+}

@@ -1,0 +1,86 @@
+//! Fitting a head: featurisation, then softmax regression on the taught classes. A class of
+//! the label order with no examples gets zero weights and [`UNTAUGHT_BIAS`], so its
+//! probability is exactly 0 and it is never predicted, while the class indices stay those of
+//! the label order.
+
+use super::softmax::{fit as fit_softmax, FitParams};
+use super::{Features, Head, TrainReport, VERSION};
+use crate::embed::ModelInfo;
+use ndarray::Array2;
+use serde::Deserialize;
+
+/// Bias of a class with no examples: `exp(-1e4)` is 0 in f32, so its probability is 0.
+pub const UNTAUGHT_BIAS: f32 = -1e4;
+
+/// The `[head]` section of the configuration.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HeadConfig {
+    /// L2 penalty on the weights.
+    pub l2: f32,
+    /// Upper bound on gradient steps.
+    pub max_iters: usize,
+    /// Seed of the held-out split.
+    pub seed: u64,
+    /// Fraction of each label held out for the metrics.
+    pub holdout: f32,
+    /// Labels with fewer examples than this get no held-out part (and the metrics are skipped).
+    pub min_examples_for_holdout: usize,
+    /// Threshold for labels the held-out part cannot calibrate.
+    pub default_threshold: f32,
+    /// Train on the cached mirrored embeddings too, when present.
+    pub use_mirrored: bool,
+}
+
+impl Default for HeadConfig {
+    fn default() -> Self {
+        Self {
+            l2: 1e-2,
+            max_iters: 300,
+            seed: 42,
+            holdout: 0.2,
+            min_examples_for_holdout: 5,
+            default_threshold: 0.6,
+            use_mirrored: true,
+        }
+    }
+}
+
+/// One training row: a raw embedding and its class index in the label order.
+pub type Row<'a> = (&'a [f32], usize);
+
+/// Fits a head with classes `labels` on `rows` (embeddings of the backbone `model`). The
+/// thresholds are `cfg.default_threshold` and the report is empty: training fills both in.
+pub fn fit(rows: &[Row<'_>], labels: &[String], model: &ModelInfo, cfg: &HeadConfig) -> Head {
+    let features = Features::fit(rows.iter().map(|(v, _)| *v), model.dims);
+    let taught: Vec<usize> = (0..labels.len()).filter(|k| rows.iter().any(|(_, c)| c == k)).collect();
+    let mut x = Array2::<f32>::zeros((rows.len(), model.dims));
+    for (i, (v, _)) in rows.iter().enumerate() {
+        x.row_mut(i).assign(&features.apply(v));
+    }
+    let y: Vec<usize> =
+        rows.iter().map(|(_, k)| taught.iter().position(|t| t == k).expect("taught lists every row's class")).collect();
+    let params = FitParams { l2: cfg.l2, max_iters: cfg.max_iters, tolerance: 1e-4 };
+    let fitted = fit_softmax(x.view(), &y, taught.len(), params);
+    let mut weights = vec![vec![0.0; model.dims]; labels.len()];
+    let mut bias = vec![UNTAUGHT_BIAS; labels.len()];
+    for (j, &k) in taught.iter().enumerate() {
+        weights[k] = fitted.w.row(j).to_vec();
+        bias[k] = fitted.b[j];
+    }
+    Head {
+        version: VERSION,
+        labels: labels.to_vec(),
+        model_sha256: model.sha256.clone(),
+        dims: model.dims,
+        features,
+        weights,
+        bias,
+        thresholds: vec![cfg.default_threshold; labels.len()],
+        trained_at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        report: TrainReport::default(),
+    }
+}

@@ -1,0 +1,38 @@
+//! What training measured, saved inside the head.
+
+use crate::metrics::Metrics;
+use serde::{Deserialize, Serialize};
+
+/// The original model's zero-shot accuracy on the held-out images.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// Accuracy of "dog if P(dog breeds) > P(cats)".
+    pub accuracy: f32,
+    /// Its full metrics.
+    pub metrics: Metrics,
+}
+
+/// What training measured; saved inside the head.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainReport {
+    /// Labels, in class order.
+    pub labels: Vec<String>,
+    /// Examples per label (0 for a label that has no examples yet and is never predicted).
+    pub counts: Vec<usize>,
+    /// Examples used to fit the measured head.
+    pub n_train: usize,
+    /// Examples held out to measure it.
+    pub n_holdout: usize,
+    /// Held-out metrics; `None` when a label had too few examples to hold any out.
+    pub holdout: Option<Metrics>,
+    /// Per-label thresholds: the lowest with the best F1 on the held-out part.
+    pub thresholds: Vec<f32>,
+    /// The original ImageNet model on the same held-out images (cat/dog labels only).
+    pub baseline: Option<Baseline>,
+    /// Whether mirrored embeddings were used as extra training examples.
+    pub mirrored: bool,
+    /// Milliseconds to fit the measured head and the final one.
+    pub train_ms: f64,
+    /// Why metrics are missing, if they are.
+    pub note: Option<String>,
+}
