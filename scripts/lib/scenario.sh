@@ -25,7 +25,7 @@ scenario_link_first() {
     while IFS= read -r f; do
         ln -s "$src/$f" "$dest/$(printf '%03d' "$i").jpg" || return 1
         i=$((i + 1))
-    done < <(find "$src" -maxdepth 1 -name '*.jpg' -printf '%f\n' | LC_ALL=C sort -V | head -n "$n")
+    done < <(find "$src/" -maxdepth 1 -name '*.jpg' -printf '%f\n' | LC_ALL=C sort -V | head -n "$n")
     if [ "$i" -ne "$n" ]; then
         echo "scenario_link_first: $src holds $i photos, $n wanted" >&2
         return 1
