@@ -9,7 +9,7 @@
 # bindings), rustup target aarch64-unknown-linux-gnu, dpkg-deb. scripts/ci-aarch64.sh installs them.
 # Honours CARGO_TARGET_DIR. Environment: DEB_REVISION (default 1).
 #
-# Package layout (see docs-pi.md):
+# Package layout (see "What the package installs" under "On a Raspberry Pi" in README.md):
 #   /usr/bin/teachcam                       stripped binary
 #   /usr/share/teachcam/models/             the ONNX model, class names, model card
 #   /etc/teachcam/teachcam.toml             conffile: config/teachcam.toml with data_dir and
@@ -123,7 +123,6 @@ install -m 0644 config/systemd/teachcam.service "$ROOT/lib/systemd/system/teachc
 
 # Documentation.
 install -m 0644 README.md "$ROOT/usr/share/doc/teachcam/README.md"
-[ -f docs-pi.md ] && install -m 0644 docs-pi.md "$ROOT/usr/share/doc/teachcam/raspberry-pi.md"
 install -m 0644 scripts/deb/copyright "$ROOT/usr/share/doc/teachcam/copyright"
 # The date of the last commit, so that two builds of one commit give the same changelog.
 date_rfc2822="$(LC_ALL=C date -R -d "@$(git log -1 --format=%ct 2>/dev/null || date +%s)")"

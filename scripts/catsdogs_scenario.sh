@@ -5,48 +5,38 @@
 #   2. the same test frames again with the same data folder and no capture or training
 #      (the detector comes back from disk).
 # Usage: scripts/catsdogs_scenario.sh [PHOTOS_DIR] [SHOTS]   (defaults: ../shared/data/catsdogs, 20)
+# Builds teachcam with cargo first (its binary: ${CARGO_TARGET_DIR:-target}/release/teachcam);
+# TEACHCAM_BIN=PATH uses that teachcam binary instead and builds nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/scenario.sh
 photos="$(cd "${1:-${TEACHCAM_DATA_DIR:-../shared/data/catsdogs}}" && pwd)"
 shots="${2:-20}"
-cargo build --release --quiet
+if [ -n "${TEACHCAM_BIN:-}" ]; then
+  tc="$TEACHCAM_BIN"
+else
+  echo "== building teachcam (first build takes ~10 min)"
+  cargo build --release
+  tc="${CARGO_TARGET_DIR:-target}/release/teachcam"
+fi
 work=$(mktemp -d /tmp/teachcam-scenario.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 for label in cat dog; do
-  mkdir -p "$work/teach/$label"
-  for i in $(seq 0 $((shots - 1))); do
-    ln -s "$photos/train/$label/$label.$i.jpg" "$work/teach/$label/$(printf '%03d' "$i").jpg"
-  done
+  scenario_link_first "$photos/train/$label" "$shots" "$work/teach/$label"
 done
-cat > "$work/teach.toml" <<TOML
-data = "$work/data"
-[[step]]
-frames = "$work/teach/cat"
-hold = "cat"
-[[step]]
-frames = "$work/teach/dog"
-hold = "dog"
-[[step]]
-press = "train"
-[[step]]
-frames = "$photos/test"
-recurse = true
-repeat = 5
-TOML
-cat > "$work/again.toml" <<TOML
-data = "$work/data"
-[[step]]
-frames = "$photos/test"
-recurse = true
-repeat = 5
-TOML
+scenario_write_toml "$work/teach.toml" "$work/data" "$work/teach" "$photos/test" 5 cat dog
+scenario_write_toml "$work/again.toml" "$work/data" "" "$photos/test" 5
 echo "== teach, train, detect"
-target/release/teachcam scenario "$work/teach.toml" --out "$work/teach.jsonl"
+teach=$("$tc" scenario "$work/teach.toml" --out "$work/teach.jsonl" --json)
+scenario_print_summary "$work/teach.toml" "$teach"
 echo "== restart with the same data folder: detect only"
-target/release/teachcam scenario "$work/again.toml" --out "$work/again.jsonl"
-if cmp -s <(grep -o '"leds":{[^}]*}' "$work/teach.jsonl" | tail -n 5000) <(grep -o '"leds":{[^}]*}' "$work/again.jsonl"); then
-  echo "LED states of the 5 000 test frames: identical in both runs"
+again=$("$tc" scenario "$work/again.toml" --out "$work/again.jsonl" --json)
+scenario_print_summary "$work/again.toml" "$again"
+# The restart run shows the test frames only: compare them with the last frames of the first run.
+n=$(scenario_json_get "$again" frames)
+if cmp -s <(grep -o '"leds":{[^}]*}' "$work/teach.jsonl" | tail -n "$n") <(grep -o '"leds":{[^}]*}' "$work/again.jsonl"); then
+  echo "LED states of the $n test frames: identical in both runs"
 else
-  echo "LED states of the 5 000 test frames: DIFFER between the runs" >&2
+  echo "LED states of the $n test frames: DIFFER between the runs" >&2
   exit 1
 fi

@@ -9,7 +9,7 @@
 #   4. smoke    the aarch64 binary under qemu: bench on both Pi cores, import, status, and a
 #               short `teachcam scenario` through the daemon; peak memory
 #   5. deb      scripts/build-deb.sh --no-build; dpkg-deb --info/--contents; layout, conffile,
-#               systemd-analyze verify and security; shellcheck of the shell scripts
+#               systemd-analyze verify and security; shellcheck of every shell script
 #   6. install  scripts/deb/test-install.sh: install, upgrade, remove, purge of the .deb in a
 #               throw-away overlay of this machine, running the real maintainer scripts
 #   7. service  scripts/deb/test-service.sh: systemd boots in a container made from such an
@@ -22,6 +22,7 @@
 # Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/scenario.sh
 export CARGO_TERM_COLOR=never
 
 TARGET=aarch64-unknown-linux-gnu
@@ -166,24 +167,14 @@ echo "peak RSS of the emulated import (qemu included): $((peak_kb / 1024)) MiB"
 # handful of frames only: each costs about 3 s emulated. $TEACHCAM_SCENARIO runs another file.
 scenario="${TEACHCAM_SCENARIO:-}"
 if [ -z "$scenario" ]; then
-    for split in train test; do
-        for label in cat dog; do
-            mkdir -p "$smoke/scn/$split/$label"
-        done
-    done
     if [ -d "$PHOTOS/train/cat" ]; then
         for label in cat dog; do
-            for split_n in train:3 test:2; do
-                split=${split_n%:*}
-                i=0
-                for f in $(find "$PHOTOS/$split/$label" -name '*.jpg' | sort | head -"${split_n#*:}"); do
-                    ln -s "$f" "$smoke/scn/$split/$label/$i.jpg"
-                    i=$((i + 1))
-                done
-            done
+            scenario_link_first "$PHOTOS/train/$label" 3 "$smoke/scn/train/$label"
+            scenario_link_first "$PHOTOS/test/$label" 2 "$smoke/scn/test/$label"
         done
     else
         echo "(photos not found at $PHOTOS: the scenario uses the reference fixture images)"
+        mkdir -p "$smoke/scn/train/cat" "$smoke/scn/train/dog" "$smoke/scn/test/cat" "$smoke/scn/test/dog"
         i=0
         for f in $(find tests/fixtures -name '*.png' | sort | head -4); do
             label="cat"
@@ -194,22 +185,19 @@ if [ -z "$scenario" ]; then
         done
     fi
     scenario="$smoke/smoke-scenario.toml"
-    printf '%s\n' "data = \"$smoke/scenario-data\"" \
-        '[[step]]' "frames = \"$smoke/scn/train/cat\"" 'hold = "cat"' \
-        '[[step]]' "frames = \"$smoke/scn/train/dog\"" 'hold = "dog"' \
-        '[[step]]' 'press = "train"' \
-        '[[step]]' "frames = \"$smoke/scn/test\"" 'recurse = true' 'repeat = 2' >"$scenario"
+    scenario_write_toml "$scenario" "$smoke/scenario-data" "$smoke/scn/train" "$smoke/scn/test" 2 cat dog
 fi
 echo "-- teachcam scenario $scenario (emulated)"
-/usr/bin/time -v -o "$smoke/scenario-time.txt" env -u TEACHCAM_CONFIG \
-    "${QEMU[@]}" "$BIN" scenario "$scenario" --out "$smoke/scenario.jsonl" | tee "$smoke/scenario.txt" ||
+scenario_json=$(/usr/bin/time -v -o "$smoke/scenario-time.txt" env -u TEACHCAM_CONFIG \
+    "${QEMU[@]}" "$BIN" scenario "$scenario" --json --out "$smoke/scenario.jsonl") ||
     fail "emulated teachcam scenario $scenario"
-scored=$(sed -n 's/^LED accuracy .*(\([0-9]*\) of \([0-9]*\) images.*/\2/p' "$smoke/scenario.txt")
-[ "${scored:-0}" -gt 0 ] || fail "the scenario scored no test image"
+scenario_print_summary "$scenario" "$scenario_json" || fail "unreadable scenario summary: $scenario_json"
+scored=$(scenario_json_get "$scenario_json" scored) || fail "the scenario summary has no scored count"
+[ "$scored" -gt 0 ] || fail "the scenario scored no test image"
 scenario_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$smoke/scenario-time.txt")
 scenario_wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { print $2 }' "$smoke/scenario-time.txt")
 echo "scenario: $(wc -l <"$smoke/scenario.jsonl") frames in $scenario_wall, peak RSS $((scenario_kb / 1024)) MiB (qemu included)"
-scenario_note="; scenario $(grep -o '^LED accuracy [^(]*' "$smoke/scenario.txt" | sed 's/ *$//'), peak RSS $((scenario_kb / 1024)) MiB"
+scenario_note="; scenario LED accuracy $(scenario_accuracy_percent "$scenario_json")%, peak RSS $((scenario_kb / 1024)) MiB"
 end "emulated embed/frame: $embed_note; import peak RSS $((peak_kb / 1024)) MiB${scenario_note}"
 
 # --- 5. deb -------------------------------------------------------------------------------
@@ -245,9 +233,18 @@ if grep -Eq '^(PrivateDevices|DevicePolicy|DeviceAllow|ProtectClock|PrivateUsers
     config/systemd/teachcam.service; then
     fail "config/systemd/teachcam.service uses a directive that blocks GPIO or camera access"
 fi
-shellcheck scripts/build-deb.sh scripts/install-pi.sh scripts/ci-aarch64.sh scripts/deb/test-install.sh \
-    scripts/deb/test-service.sh
-shellcheck -s sh scripts/deb/postinst scripts/deb/prerm scripts/deb/postrm
+# Every shell script goes through shellcheck: the *.sh files (the sourced helpers included; -x follows
+# them), .ci/run, and the maintainer scripts, which are POSIX sh. The tracked files when this
+# is a git checkout, else what find sees.
+sh_files=()
+while IFS= read -r f; do
+    case "$f" in
+    *.sh) sh_files+=("$f") ;;
+    *) [ -f "$f" ] && head -n 1 "$f" | grep -Eq '^#! */(usr/)?bin/(env +)?(ba)?sh\b' && sh_files+=("$f") ;;
+    esac
+done < <(git ls-files 2>/dev/null || find . \( -path ./.git -o -path ./target \) -prune -o -type f -print | sed 's|^\./||')
+echo "-- shellcheck of ${#sh_files[@]} scripts"
+shellcheck -x "${sh_files[@]}"
 stripped=$(stat -c %s "$pkgroot/usr/bin/teachcam")
 glibc=$(aarch64-linux-gnu-objdump -T "$pkgroot/usr/bin/teachcam" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
 end "$(basename "$deb") $(($(stat -c %s "$deb") / 1024)) KiB; binary $((stripped / 1024)) KiB stripped; needs $glibc"

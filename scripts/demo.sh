@@ -2,6 +2,8 @@
 # The main job: teach teachcam cats and dogs from 20 photos each, train, and evaluate it on
 # 1 000 photos it has never seen, against the original ImageNet model.
 # Usage: scripts/demo.sh [PHOTOS_DIR]   (default: $TEACHCAM_DATA_DIR or ../shared/data/catsdogs)
+# Builds teachcam with cargo first (its binary: ${CARGO_TARGET_DIR:-target}/release/teachcam);
+# TEACHCAM_BIN=PATH uses that teachcam binary instead and builds nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 photos="${1:-${TEACHCAM_DATA_DIR:-../shared/data/catsdogs}}"
@@ -9,12 +11,19 @@ if [ ! -d "$photos/train/cat" ]; then
   echo "demo: photo folder $photos not found (pass it as an argument or set TEACHCAM_DATA_DIR)" >&2
   exit 1
 fi
-cargo build --release --quiet
-tc=target/release/teachcam
+if [ -n "${TEACHCAM_BIN:-}" ]; then
+  tc="$TEACHCAM_BIN"
+else
+  echo "== building teachcam (first build takes ~10 min)"
+  cargo build --release
+  tc="${CARGO_TARGET_DIR:-target}/release/teachcam"
+fi
 data=$(mktemp -d /tmp/teachcam-demo.XXXXXX)
 trap 'rm -rf "$data"' EXIT
 for label in cat dog; do
-  "$tc" --data "$data" import --label "$label" $(for i in $(seq 0 19); do echo "$photos/train/$label/$label.$i.jpg"; done)
+  files=()
+  for i in $(seq 0 19); do files+=("$photos/train/$label/$label.$i.jpg"); done
+  "$tc" --data "$data" import --label "$label" "${files[@]}"
 done
 "$tc" --data "$data" status
 "$tc" --data "$data" train

@@ -21,45 +21,26 @@
 # The checks are shell code run inside the overlay, hence single-quoted.
 # shellcheck disable=SC2016
 set -euo pipefail
+TEST_NAME=test-install
+# shellcheck source=scripts/deb/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-die() {
-    echo "test-install: FAILED: $*" >&2
-    exit 1
-}
 [ $# -eq 1 ] || die "usage: scripts/deb/test-install.sh PATH/TO/teachcam_*_arm64.deb"
-deb="$(realpath "$1")"
-[ -f "$deb" ] || die "$deb not found"
-[ "$(id -u)" = 0 ] || die "needs root (overlay mounts, chroot)"
-repo="$(cd "$(dirname "$0")/../.." && pwd)"
+use_deb "$1"
+need_root "overlay mounts, chroot"
 
-work="$(mktemp -d /tmp/teachcam-install-test.XXXXXX)"
-root="$work/root"
-cleanup() {
-    # Innermost first; lazy so that a stray process cannot keep the test mounted.
-    for m in "$root/tmp" "$root/run" "$root/etc/resolv.conf" "$root/dev/pts" "$root/dev" \
-        "$root/sys" "$root/proc" "$root" "$work"; do
-        mountpoint -q "$m" 2>/dev/null && umount -l "$m"
-    done
-    rmdir "$work" 2>/dev/null || true
-}
-trap cleanup EXIT
-
-mount -t tmpfs -o size=2g tmpfs "$work"
-mkdir -p "$work/upper" "$work/scratch" "$root"
-mount -t overlay overlay -o "lowerdir=/,upperdir=$work/upper,workdir=$work/scratch" "$root"
-mount -t proc proc "$root/proc"
-mount --bind /sys "$root/sys"
-mount --bind /dev "$root/dev"
-mountpoint -q /dev/pts && mount --bind /dev/pts "$root/dev/pts"
-mount -t tmpfs tmpfs "$root/run"
-mount -t tmpfs tmpfs "$root/tmp"
+make_overlay install-test
+mount_proc_dev
+tracked_mount --bind /sys "$root/sys"
+mountpoint -q /dev/pts && tracked_mount --bind /dev/pts "$root/dev/pts"
+tracked_mount -t tmpfs tmpfs "$root/run"
+tracked_mount -t tmpfs tmpfs "$root/tmp"
 if [ -f /etc/resolv.conf ]; then
     touch "$root/etc/resolv.conf"
-    mount --bind /etc/resolv.conf "$root/etc/resolv.conf"
+    tracked_mount --bind /etc/resolv.conf "$root/etc/resolv.conf"
 fi
 cp "$deb" "$root/tmp/teachcam.deb"
-fixture="$(find "$repo/tests/fixtures" -name '*.png' | sort | head -1)"
-[ -n "$fixture" ] || die "no PNG under tests/fixtures to import"
+fixture="$(fixture_png)"
 cp "$fixture" "$root/tmp/example.png"
 
 # Runs a shell command inside the copy.

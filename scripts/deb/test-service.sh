@@ -23,39 +23,24 @@
 # namespace) is caught here.
 # Needs root, overlayfs and systemd-nspawn (package systemd-container). No network.
 set -euo pipefail
+TEST_NAME=test-service
+# shellcheck source=scripts/deb/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-die() {
-    echo "test-service: FAILED: $*" >&2
-    exit 1
-}
 [ $# -eq 2 ] || die "usage: scripts/deb/test-service.sh PATH/TO/teachcam_*_arm64.deb NATIVE_TEACHCAM_BINARY"
-deb="$(realpath "$1")"
+use_deb "$1"
 native="$(realpath "$2")"
-[ -f "$deb" ] || die "$deb not found"
 [ -x "$native" ] || die "$native not found"
-[ "$(id -u)" = 0 ] || die "needs root (overlay mounts, systemd-nspawn)"
+need_root "overlay mounts, systemd-nspawn"
 command -v systemd-nspawn >/dev/null || die "systemd-nspawn not found (apt-get install systemd-container)"
-repo="$(cd "$(dirname "$0")/../.." && pwd)"
 
-work="$(mktemp -d /tmp/teachcam-service-test.XXXXXX)"
-root="$work/root"
-cleanup() {
-    for m in "$root/dev" "$root/proc" "$root" "$work"; do
-        mountpoint -q "$m" 2>/dev/null && umount -l "$m"
-    done
-    rmdir "$work" 2>/dev/null || true
-}
-trap cleanup EXIT
-mount -t tmpfs -o size=2g tmpfs "$work"
-mkdir -p "$work/upper" "$work/scratch" "$root"
-mount -t overlay overlay -o "lowerdir=/,upperdir=$work/upper,workdir=$work/scratch" "$root"
+make_overlay service-test
 
 # Install the package with its maintainer scripts. Its arm64 dependencies are not needed
 # (the binary is replaced), hence the forced architecture and dependencies: this root is
 # thrown away.
 cp "$deb" "$root/root/teachcam.deb"
-mount -t proc proc "$root/proc"
-mount --bind /dev "$root/dev"
+mount_proc_dev
 # shellcheck disable=SC2016 # expanded by the shell inside the chroot
 chroot "$root" /bin/sh -ec '
     getent group gpio >/dev/null || groupadd --system gpio
@@ -64,8 +49,7 @@ chroot "$root" /bin/sh -ec '
 umount "$root/dev" "$root/proc"
 install -m 0755 "$native" "$root/usr/bin/teachcam"
 mkdir -p "$root/usr/share/teachcam-test"
-fixture="$(find "$repo/tests/fixtures" -name '*.png' | sort | head -1)"
-[ -n "$fixture" ] || die "no PNG under tests/fixtures"
+fixture="$(fixture_png)"
 cp "$fixture" "$root/usr/share/teachcam-test/example.png"
 
 mkdir -p "$root/etc/systemd/system/teachcam.service.d"
