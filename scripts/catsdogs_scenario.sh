@@ -6,7 +6,8 @@
 #      (the detector comes back from disk).
 # Usage: scripts/catsdogs_scenario.sh [PHOTOS_DIR] [SHOTS]   (defaults: ../shared/data/catsdogs, 20)
 # Builds teachcam with cargo first (its binary: ${CARGO_TARGET_DIR:-target}/release/teachcam);
-# TEACHCAM_BIN=PATH uses that teachcam binary instead and builds nothing.
+# TEACHCAM_BIN=PATH uses that teachcam binary instead and builds nothing. Each run's summary is
+# also printed as a line "json: {...}" (`teachcam scenario --json`); tests/scenario.rs reads it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/scenario.sh
@@ -29,9 +30,11 @@ scenario_write_toml "$work/again.toml" "$work/data" "" "$photos/test" 5
 echo "== teach, train, detect"
 teach=$("$tc" scenario "$work/teach.toml" --out "$work/teach.jsonl" --json)
 scenario_print_summary "$work/teach.toml" "$teach"
+echo "json: $teach"
 echo "== restart with the same data folder: detect only"
 again=$("$tc" scenario "$work/again.toml" --out "$work/again.jsonl" --json)
 scenario_print_summary "$work/again.toml" "$again"
+echo "json: $again"
 # The restart run shows the test frames only: compare them with the last frames of the first run.
 n=$(scenario_json_get "$again" frames)
 if cmp -s <(grep -o '"leds":{[^}]*}' "$work/teach.jsonl" | tail -n "$n") <(grep -o '"leds":{[^}]*}' "$work/again.jsonl"); then

@@ -4,13 +4,16 @@
 //! - [`camera`] delivers frames (V4L2, rpicam-vid, replay) through a latest-frame slot;
 //! - [`embed`] turns an image into an embedding with a quantised ONNX backbone run by tract;
 //! - [`store`] keeps labelled examples (image + cached embedding) on disk, written atomically;
-//! - [`head`] is the small softmax classifier trained on the device;
+//! - [`head`] is the small softmax classifier trained on the device (its fit, features, report);
 //! - [`metrics`] and [`train`] produce the honest held-out report;
 //! - [`decide`] turns per-frame probabilities into which LED is lit;
 //! - [`panel`] is the buttons and LEDs (GPIO, keyboard, simulated);
-//! - [`daemon`] ties them together; [`scenario`] replays scripted sessions through it;
+//! - [`daemon`] ties them together, one part per job (controls, teacher, detector, display,
+//!   telemetry); [`scenario`] replays scripted sessions through it;
 //! - [`config`] is the one TOML file that configures all of it;
 //! - [`cli`] is the command-line surface.
+
+#![warn(missing_docs)]
 
 pub mod camera;
 pub mod cli;

@@ -1,6 +1,8 @@
-//! `teachcam run`'s loop (`daemon::run_with`) with demo-style parts: a scene the test controls
-//! as the camera, the simulated panel as buttons and LEDs. Checks captures, training, LED
-//! states, persistence, and that stopping turns the LEDs off.
+//! `teachcam run`'s loop (`daemon::run_with`) in real time with demo-style parts: a scene the
+//! test controls as the camera, the simulated panel as buttons and LEDs, and the fake backbone
+//! (colour means: warm and cool scenes differ in colour). Checks timed hold captures, training,
+//! LED states, persistence, and that stopping turns the LEDs off. The real model runs through
+//! the same loop in `tests/scenario.rs`.
 
 mod common;
 
@@ -11,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use teachcam::camera::{CameraError, Frame, FrameSource};
 use teachcam::config::Config;
-use teachcam::embed::Embedder;
+use teachcam::embed::fake::FakeBackbone;
 use teachcam::panel::{Control, LedState, SimulatedPanel};
 
 /// A camera that films whatever scene the test puts in front of it, at about 50 frames/s.
@@ -48,10 +50,9 @@ fn buttons_capture_train_and_leds_follow_the_scene() {
     let data = tempfile::tempdir().unwrap();
     let mut config =
         Config { labels: vec!["warm".into(), "cool".into()], data_dir: data.path().into(), ..Default::default() };
-    config.model.path = common::repo().join("models/efficientnet-lite0-int8.onnx");
     config.capture.hold_delay_ms = 100;
     config.capture.hold_rate_hz = 20.0;
-    let embedder = Arc::new(Embedder::open(&config.model).unwrap());
+    let embedder = Arc::new(FakeBackbone::embedder(&config.model));
     let shown = Arc::new(Mutex::new(scenes("warm", 8, 1)));
     let (buttons, leds, sim) = SimulatedPanel::new(2);
     let stop = Arc::new(AtomicBool::new(false));
@@ -106,7 +107,7 @@ fn buttons_capture_train_and_leds_follow_the_scene() {
     let handle = {
         let (config, shown, stop) = (config.clone(), Arc::clone(&shown), Arc::clone(&stop));
         std::thread::spawn(move || {
-            let embedder = Arc::new(Embedder::open(&config.model).unwrap());
+            let embedder = Arc::new(FakeBackbone::embedder(&config.model));
             let source = Box::new(Scene { images: shown, seq: 0 });
             teachcam::daemon::run_with(&config, source, Box::new(buttons), Box::new(leds), embedder, &stop)
         })

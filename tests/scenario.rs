@@ -1,31 +1,22 @@
-//! `teachcam scenario`: a synthetic session (always runs) and the cats/dogs bar on the shared
-//! photos (teach 20 + 20 by holding buttons, train, 1 000 test photos × 5 frames; then the same
-//! test frames after a "restart" with the same data folder).
+//! `teachcam scenario`: synthetic sessions (always run) and the cats/dogs bar on the shared
+//! photos through `scripts/catsdogs_scenario.sh` (teach 20 + 20 by holding buttons, train,
+//! 1 000 test photos × 5 frames; then the same test frames after a "restart" with the same data
+//! folder). Summaries are read from `teachcam scenario --json`.
 
 mod common;
 use common::*;
 use std::path::Path;
-
-/// Links the first `n` photos (`label.0.jpg` …) of `from/label` into `to/label`.
-fn link_first(from: &Path, to: &Path, label: &str, n: usize) {
-    let dir = to.join(label);
-    std::fs::create_dir_all(&dir).unwrap();
-    for i in 0..n {
-        std::os::unix::fs::symlink(from.join(label).join(format!("{label}.{i}.jpg")), dir.join(format!("{i:03}.jpg")))
-            .unwrap();
-    }
-}
 
 fn write(path: &Path, text: &str) -> String {
     std::fs::write(path, text).unwrap();
     path.to_str().unwrap().to_string()
 }
 
-/// Parses the runner's summary line "LED accuracy X% (C of N images…".
-fn led_accuracy(out: &str) -> (usize, usize) {
-    let line = out.lines().find(|l| l.starts_with("LED accuracy")).expect("summary line");
-    let nums: Vec<usize> = line.split(['(', ' ']).filter_map(|w| w.parse().ok()).collect();
-    (nums[0], nums[1])
+/// Runs `teachcam ARGS scenario … --json` and returns its summary.
+fn scenario(args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    serde_json::from_str(&ok(&all)).expect("scenario --json prints one JSON object")
 }
 
 #[test]
@@ -54,10 +45,13 @@ fn synthetic_session_through_the_daemon() {
     );
     let file = write(&tmp.path().join("s.toml"), &good);
     let jsonl = tmp.path().join("out.jsonl");
-    let out = ok(&["--config", &conf, "scenario", &file, "--out", jsonl.to_str().unwrap()]);
-    assert!(out.contains("examples: cool 8, warm 8"), "one example per held frame: {out}");
-    assert_eq!(led_accuracy(&out), (12, 12), "{out}");
-    assert!(out.contains("frames with two or more LEDs lit: 0"), "{out}");
+    let out = scenario(&["--config", &conf, "scenario", &file, "--out", jsonl.to_str().unwrap()]);
+    assert_eq!(out["examples"], serde_json::json!({"cool": 8, "warm": 8}), "one example per held frame: {out}");
+    assert_eq!((&out["correct"], &out["scored"], &out["accuracy"]), (&12.into(), &12.into(), &1.0.into()), "{out}");
+    assert_eq!(out["multiple_lit"], 0, "{out}");
+    // The text summary says the same.
+    let text = ok(&["--config", &conf, "scenario", &file]);
+    assert!(text.contains("LED accuracy 100.00% (12 of 12 images"), "{text}");
     let lines: Vec<serde_json::Value> =
         std::fs::read_to_string(&jsonl).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 16 + 12 * 3, "one line per frame");
@@ -68,39 +62,34 @@ fn synthetic_session_through_the_daemon() {
     assert!(last["confidence"].as_f64().unwrap() > 0.5);
 }
 
+/// The cats/dogs bar through `scripts/catsdogs_scenario.sh` (the same script a person runs):
+/// hold CAT over the first 20 training cats, DOG over 20 dogs, TRAIN, then the 1 000 test
+/// photos × 5 frames; then the test frames again from the same data folder after a restart.
+/// The script itself fails when the LED states of the two runs differ.
 #[test]
 fn cats_and_dogs_through_the_daemon_and_after_a_restart() {
     let Some(photos) = catsdogs("cats_and_dogs_through_the_daemon_and_after_a_restart") else { return };
-    let tmp = tempfile::tempdir().unwrap();
-    let teach = tmp.path().join("teach");
-    for label in ["cat", "dog"] {
-        link_first(&photos.join("train"), &teach, label, 20);
-    }
-    let data = tmp.path().join("data");
-    let test_step =
-        format!("[[step]]\nframes = {:?}\nrecurse = true\nrepeat = 5\n", photos.join("test").to_str().unwrap());
-    let first = write(
-        &tmp.path().join("teach.toml"),
-        &format!(
-            "data = {data:?}\n[[step]]\nframes = {c:?}\nhold = \"cat\"\n[[step]]\nframes = {d:?}\nhold = \"dog\"\n\
-             [[step]]\npress = \"train\"\n{test_step}",
-            data = data.to_str().unwrap(),
-            c = teach.join("cat").to_str().unwrap(),
-            d = teach.join("dog").to_str().unwrap(),
-        ),
-    );
-    let again = write(&tmp.path().join("again.toml"), &format!("data = {:?}\n{test_step}", data.to_str().unwrap()));
-    let out1 = ok(&["scenario", &first]);
-    eprintln!("{out1}");
-    let (c1, n1) = led_accuracy(&out1);
-    assert_eq!(n1, 1000);
-    assert!(c1 as f64 / n1 as f64 >= 0.97, "LED accuracy {c1}/{n1} below 97%");
-    assert!(out1.contains("frames with two or more LEDs lit: 0"), "{out1}");
-    assert!(out1.contains("examples: cat 20, dog 20"), "{out1}");
-
-    let out2 = ok(&["scenario", &again]);
-    eprintln!("{out2}");
-    assert_eq!(led_accuracy(&out2), (c1, n1), "the restarted detector gives the same result");
+    let out = std::process::Command::new("bash")
+        .arg(repo().join("scripts/catsdogs_scenario.sh"))
+        .arg(&photos)
+        .env("TEACHCAM_BIN", env!("CARGO_BIN_EXE_teachcam"))
+        .env("RUST_LOG", "warn")
+        .env_remove("TEACHCAM_CONFIG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}");
+    assert!(out.status.success(), "catsdogs_scenario.sh failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let runs: Vec<serde_json::Value> =
+        stdout.lines().filter_map(|l| l.strip_prefix("json: ")).map(|l| serde_json::from_str(l).unwrap()).collect();
+    let [first, again] = runs.as_slice() else { panic!("two summaries expected: {stdout}") };
+    assert_eq!(first["scored"], 1000);
+    let accuracy = first["accuracy"].as_f64().unwrap();
+    assert!(accuracy >= 0.97, "LED accuracy {accuracy} below 97%");
+    assert_eq!(first["multiple_lit"], 0);
+    assert_eq!(first["examples"], serde_json::json!({"cat": 20, "dog": 20}));
+    assert_eq!((&again["correct"], &again["scored"]), (&first["correct"], &first["scored"]), "same after a restart");
+    assert!(stdout.contains("LED states of the 5000 test frames: identical in both runs"), "{stdout}");
 }
 
 #[test]
@@ -137,8 +126,8 @@ fn a_background_label_lights_nothing() {
     );
     let file = write(&tmp.path().join("s.toml"), &scenario);
     let jsonl = tmp.path().join("out.jsonl");
-    let out = ok(&["--config", &conf, "scenario", &file, "--out", jsonl.to_str().unwrap()]);
-    assert_eq!(led_accuracy(&out), (16, 16), "{out}");
+    let out = scenario(&["--config", &conf, "scenario", &file, "--out", jsonl.to_str().unwrap()]);
+    assert_eq!((&out["correct"], &out["scored"]), (&16.into(), &16.into()), "{out}");
     let lines: Vec<serde_json::Value> =
         std::fs::read_to_string(&jsonl).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let grey: Vec<&serde_json::Value> =

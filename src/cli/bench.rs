@@ -71,14 +71,23 @@ pub fn run(config: &Config, iters: usize, compare: Option<&std::path::Path>) -> 
         println!("preprocess {w:>4}x{h:<4}   {} ms", cells.join("  "));
     }
 
-    let one = embed_ms(&embedder, iters)?;
+    // The loaded embedder runs with the configured thread count: time 1 thread and all cores
+    // with embedders of their own unless the configuration already is that.
+    let with_threads = |threads: usize| -> Result<f64> {
+        if threads == config.model.threads {
+            return embed_ms(&embedder, iters);
+        }
+        embed_ms(&Embedder::open(&crate::embed::ModelConfig { threads, ..config.model.clone() })?, iters)
+    };
+    let one = with_threads(1)?;
     println!("embed (1 thread)      {one:8.2} ms  (median of {iters}; {:.1} frames/s)", 1e3 / one);
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    if cores > 1 {
-        let mut cfg = config.model.clone();
-        cfg.threads = cores;
-        let multi = embed_ms(&Embedder::open(&cfg)?, iters)?;
-        println!("embed ({cores} threads)     {multi:8.2} ms  → {:.2}× the 1-thread speed", one / multi);
+    let mut counts = vec![cores, config.model.threads];
+    counts.dedup();
+    for threads in counts.into_iter().filter(|&t| t > 1) {
+        let ms = with_threads(threads)?;
+        let note = if threads == config.model.threads { ", as configured" } else { "" };
+        println!("embed ({threads} threads{note}) {ms:8.2} ms  → {:.2}× the 1-thread speed", one / ms);
     }
     if let Some(other) = compare {
         let mut cfg = config.model.clone();

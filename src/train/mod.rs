@@ -15,15 +15,17 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::time::Instant;
 
-/// The one label order: the config's labels first, in config order, then any other label
-/// that has examples, in name order. Heads, reports, buttons and LEDs all index labels this
-/// way, so class `k < config_labels.len()` is the label of button and LED `k`.
+/// The one label order of a training: the taught labels (those in `taught`, which may
+/// repeat) that the config lists, in config order, then the other taught labels in name
+/// order. The daemon's detector puts a head into the full config order with
+/// [`crate::head::Head::aligned`], so that class `k` is button and LED `k`.
 pub fn class_order<'a>(config_labels: &[String], taught: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut extra: Vec<String> =
-        taught.into_iter().filter(|l| !config_labels.iter().any(|c| c == l)).map(str::to_string).collect();
-    extra.sort();
-    extra.dedup();
-    config_labels.iter().cloned().chain(extra).collect()
+    let mut taught: Vec<&str> = taught.into_iter().collect();
+    taught.sort_unstable();
+    taught.dedup();
+    let listed = config_labels.iter().filter(|c| taught.contains(&c.as_str())).cloned();
+    let others = taught.iter().filter(|l| !config_labels.iter().any(|c| c == *l)).map(|l| l.to_string());
+    listed.chain(others).collect()
 }
 
 /// Why training could not run.

@@ -107,7 +107,8 @@ fn no_baseline_for_other_labels() {
 #[test]
 fn class_order_puts_the_config_labels_first_then_the_others_by_name() {
     let config = ["dog".to_string(), "cat".to_string(), "none".to_string()];
-    assert_eq!(class_order(&config, ["zebra", "cat", "apple", "cat"]), ["dog", "cat", "none", "apple", "zebra"]);
+    assert_eq!(class_order(&config, ["zebra", "cat", "apple", "dog", "cat"]), ["dog", "cat", "apple", "zebra"]);
+    assert_eq!(class_order(&config, ["cat", "dog"]), ["dog", "cat"], "config labels without examples are left out");
     assert_eq!(class_order(&[], ["b", "a"]), ["a", "b"]);
 }
 
