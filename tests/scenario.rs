@@ -13,7 +13,7 @@ fn write(path: &Path, text: &str) -> String {
 }
 
 /// Runs `teachcam ARGS scenario … --json` and returns its summary.
-fn scenario(args: &[&str]) -> serde_json::Value {
+fn scenario_json(args: &[&str]) -> serde_json::Value {
     let mut all = args.to_vec();
     all.push("--json");
     serde_json::from_str(&ok(&all)).expect("scenario --json prints one JSON object")
@@ -45,7 +45,7 @@ fn synthetic_session_through_the_daemon() {
     );
     let file = write(&tmp.path().join("s.toml"), &good);
     let jsonl = tmp.path().join("out.jsonl");
-    let out = scenario(&["--config", &conf, "scenario", &file, "--out", jsonl.to_str().unwrap()]);
+    let out = scenario_json(&["--config", &conf, "scenario", &file, "--out", jsonl.to_str().unwrap()]);
     assert_eq!(out["examples"], serde_json::json!({"cool": 8, "warm": 8}), "one example per held frame: {out}");
     assert_eq!((&out["correct"], &out["scored"], &out["accuracy"]), (&12.into(), &12.into(), &1.0.into()), "{out}");
     assert_eq!(out["multiple_lit"], 0, "{out}");
@@ -126,7 +126,7 @@ fn a_background_label_lights_nothing() {
     );
     let file = write(&tmp.path().join("s.toml"), &scenario);
     let jsonl = tmp.path().join("out.jsonl");
-    let out = scenario(&["--config", &conf, "scenario", &file, "--out", jsonl.to_str().unwrap()]);
+    let out = scenario_json(&["--config", &conf, "scenario", &file, "--out", jsonl.to_str().unwrap()]);
     assert_eq!((&out["correct"], &out["scored"]), (&16.into(), &16.into()), "{out}");
     let lines: Vec<serde_json::Value> =
         std::fs::read_to_string(&jsonl).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();

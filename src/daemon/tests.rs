@@ -246,7 +246,10 @@ fn classes_follow_the_config_order_and_an_untaught_label_never_lights() {
     rig.train();
     let head = rig.daemon.head().unwrap();
     assert_eq!(head.labels, ["dog", "bird", "cat"], "in config order, bird as a class never predicted");
-    assert_eq!((&head.report.labels[..], &head.report.counts[..]), (&["dog", "cat"].map(String::from)[..], &[5, 5][..]));
+    assert_eq!(
+        (&head.report.labels[..], &head.report.counts[..]),
+        (&["dog", "cat"].map(String::from)[..], &[5, 5][..])
+    );
     assert_eq!(rig.shown(RED), [false, false, true], "cat, LED 2");
     assert_eq!(rig.shown(BLUE), [true, false, false], "dog, LED 0");
     for colour in [RED, BLUE, GREEN] {
