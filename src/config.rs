@@ -164,6 +164,16 @@ impl Config {
         Ok(())
     }
 
+    /// The background set file `head.background` names, if any: for `"builtin"`, the one
+    /// shipped next to the model (`models/<model>.background.bin`).
+    pub fn background_path(&self) -> Option<PathBuf> {
+        match &self.head.background {
+            crate::head::BackgroundSource::Builtin => Some(self.model.path.with_extension("background.bin")),
+            crate::head::BackgroundSource::Off => None,
+            crate::head::BackgroundSource::File(p) => Some(p.clone()),
+        }
+    }
+
     /// Where the trained head is kept.
     pub fn head_path(&self) -> PathBuf {
         self.data_dir.join("head.json")

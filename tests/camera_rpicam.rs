@@ -1,7 +1,6 @@
 //! The rpicam-vid pipe source, with a shell script standing in for rpicam-vid.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -9,10 +8,14 @@ use image::{Rgb, RgbImage};
 use teachcam::camera::{self, CameraError, RpicamCodec, RpicamConfig, SlotMode, SourceConfig};
 
 /// Writes an executable script `name` running `body` under /bin/sh.
+/// Writes an executable shell script. The executable is written by `install`, a process of
+/// its own: were it written here, a test forking a child on another thread at that moment
+/// would inherit the open file and make running the script fail with "Text file busy".
 fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let path = dir.join(name);
-    fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    let (text, path) = (dir.join(format!("{name}.txt")), dir.join(name));
+    fs::write(&text, format!("#!/bin/sh\n{body}\n")).unwrap();
+    let status = std::process::Command::new("install").arg("-m").arg("755").arg(&text).arg(&path).status().unwrap();
+    assert!(status.success(), "install {}", path.display());
     path
 }
 

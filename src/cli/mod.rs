@@ -1,5 +1,6 @@
 //! The command-line surface: `teachcam [--config FILE] [--data DIR] <command>`.
 
+mod background_cmd;
 mod bench;
 mod embed_many;
 mod eval;
@@ -87,6 +88,16 @@ pub enum Command {
         #[arg(long, default_value_t = 600)]
         seconds: u64,
     },
+    /// Make a background set (what training uses as "nothing taught") from photos that show
+    /// none of the things users will teach.
+    Background {
+        /// The set's file (the built-in one is models/<model>.background.bin).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Image files or folders of images.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
     /// Time model load, preprocessing, embedding, training and prediction.
     Bench {
         /// Embeddings to time (the median is reported).
@@ -142,6 +153,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Run => crate::daemon::run(&config),
         Command::Selftest { seconds } => selftest::run(&config, seconds),
         Command::Scenario { file, out, json } => scenario(&config, &file, out.as_deref(), json),
+        Command::Background { out, paths } => background_cmd::run(&config, &out, &paths),
         Command::Bench { iters, compare } => bench::run(&config, iters, compare.as_deref()),
     }
 }

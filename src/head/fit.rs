@@ -8,6 +8,30 @@ use super::{Features, Head, TrainReport, VERSION};
 use crate::embed::ModelInfo;
 use ndarray::Array2;
 use serde::Deserialize;
+use std::path::PathBuf;
+
+/// Where the background set training uses as "nothing taught" comes from (`head.background`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(from = "String")]
+pub enum BackgroundSource {
+    /// `"builtin"`: the set shipped next to the model (`<model>.background.bin`).
+    #[default]
+    Builtin,
+    /// `"off"`: no background set.
+    Off,
+    /// Any other value: a set file of the user's (made with `teachcam background`).
+    File(PathBuf),
+}
+
+impl From<String> for BackgroundSource {
+    fn from(s: String) -> Self {
+        match s.as_str() {
+            "builtin" => Self::Builtin,
+            "off" => Self::Off,
+            _ => Self::File(PathBuf::from(s)),
+        }
+    }
+}
 
 /// Bias of a class with no examples: `exp(-1e4)` is 0 in f32, so its probability is 0.
 pub const UNTAUGHT_BIAS: f32 = -1e4;
@@ -30,6 +54,8 @@ pub struct HeadConfig {
     pub default_threshold: f32,
     /// Train on the cached mirrored embeddings too, when present.
     pub use_mirrored: bool,
+    /// The background set: `"builtin"`, `"off"` or a file.
+    pub background: BackgroundSource,
 }
 
 impl Default for HeadConfig {
@@ -42,6 +68,7 @@ impl Default for HeadConfig {
             min_examples_for_holdout: 5,
             default_threshold: 0.6,
             use_mirrored: true,
+            background: BackgroundSource::Builtin,
         }
     }
 }

@@ -7,7 +7,7 @@ mod report;
 pub mod softmax;
 
 pub use features::Features;
-pub use fit::{fit, HeadConfig, Row, UNTAUGHT_BIAS};
+pub use fit::{fit, BackgroundSource, HeadConfig, Row, UNTAUGHT_BIAS};
 pub use report::{Baseline, TrainReport};
 
 use crate::embed::ModelInfo;

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Makes the built-in background set, models/efficientnet-lite0-int8.background.bin: the embeddings
+# of the BUILD half of ../shared/data/none (photos of objects, food, vehicles, scenes and people,
+# one per ImageNet class, no animals). The fixed rule: the file names in byte order, and every
+# other one starting with the first (indices 0, 2, 4, ...). The other half is the EVALUATION
+# half, used only to measure (tests/openset.rs); nothing is built from it.
+# Usage: scripts/make_background.sh [NONE_DIR] [OUT]
+#   NONE_DIR defaults to $TEACHCAM_NONE_DIR or ../shared/data/none.
+# TEACHCAM_BIN=PATH uses that teachcam binary instead of building one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+none="${1:-${TEACHCAM_NONE_DIR:-../shared/data/none}}"
+out="${2:-models/efficientnet-lite0-int8.background.bin}"
+[ -d "$none" ] || { echo "make_background: $none not found" >&2; exit 1; }
+if [ -n "${TEACHCAM_BIN:-}" ]; then
+  tc="$TEACHCAM_BIN"
+else
+  echo "== building teachcam (first build takes ~10 min)"
+  cargo build --release
+  tc="${CARGO_TARGET_DIR:-target}/release/teachcam"
+fi
+build=$(mktemp -d /tmp/teachcam-background.XXXXXX)
+trap 'rm -rf "$build"' EXIT
+none="$(cd "$none" && pwd)"
+n=0
+while IFS= read -r f; do
+  ln -s "$none/$f" "$build/$f"
+  n=$((n + 1))
+done < <(find "$none/" -maxdepth 1 -name '*.jpg' -printf '%f\n' | LC_ALL=C sort | awk 'NR % 2 == 1')
+echo "== $n photos (the build half of $none)"
+env -u TEACHCAM_CONFIG "$tc" background --out "$out" "$build"
+sha256sum "$out"
