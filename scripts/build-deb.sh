@@ -70,7 +70,7 @@ install -m 0755 "$BIN" "$ROOT/usr/bin/teachcam"
 "$STRIP" --strip-unneeded "$ROOT/usr/bin/teachcam"
 
 # Model files, read-only data.
-install -m 0644 models/efficientnet-lite0-int8.onnx models/imagenet_classes.txt \
+install -m 0644 models/efficientnet-lite0-int8.onnx models/efficientnet-lite0-int8.background.bin models/imagenet_classes.txt \
     "$ROOT$MODEL_DIR/"
 install -m 0644 models/README.md "$ROOT$MODEL_DIR/README.md"
 

@@ -207,6 +207,7 @@ deb=$(scripts/build-deb.sh --no-build | tail -1)
 dpkg-deb --info "$deb"
 dpkg-deb --contents "$deb" | tee "$smoke/contents.txt"
 for f in ./usr/bin/teachcam ./usr/share/teachcam/models/efficientnet-lite0-int8.onnx \
+    ./usr/share/teachcam/models/efficientnet-lite0-int8.background.bin \
     ./usr/share/teachcam/models/imagenet_classes.txt ./usr/share/teachcam/models/README.md \
     ./etc/teachcam/teachcam.toml ./lib/systemd/system/teachcam.service \
     ./usr/share/doc/teachcam/copyright ./usr/share/doc/teachcam/changelog.Debian.gz; do

@@ -95,7 +95,7 @@ fn main() {
             let tr = embed(&train_imgs, &mut rng);
             let te = embed(&test_imgs, &mut rng);
             let labels = class_order(&[], tr.iter().map(|e| e.entry.label.as_str()));
-            let head = train(&tr, &labels, embedder.info(), &HeadConfig::default()).expect("trains");
+            let head = train(&tr, &labels, embedder.info(), &HeadConfig::default(), None).expect("trains");
             let correct =
                 te.iter().filter(|e| head.labels[head.predict(&e.embedding.vector).index] == e.entry.label).count();
             row.push_str(&format!(" {:>7.1}%", 100.0 * correct as f64 / te.len() as f64));

@@ -50,7 +50,7 @@ fn main() {
                 .map(|s| {
                     let range = s * shots..(s + 1) * shots;
                     let sub: Vec<Example> = all.iter().filter(|e| range.contains(&photo_number(e))).cloned().collect();
-                    let head = train(&sub, &labels, &model, &cfg).expect("two labels");
+                    let head = train(&sub, &labels, &model, &cfg, None).expect("two labels");
                     let (mut correct, mut sure) = (0, 0);
                     for e in &test {
                         let p = head.predict(&e.embedding.vector);

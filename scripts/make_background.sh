@@ -3,7 +3,8 @@
 # of the BUILD half of ../shared/data/none (photos of objects, food, vehicles, scenes and people,
 # one per ImageNet class, no animals). The fixed rule: the file names in byte order, and every
 # other one starting with the first (indices 0, 2, 4, ...). The other half is the EVALUATION
-# half, used only to measure (tests/openset.rs); nothing is built from it.
+# half, used only to measure (scripts/catsdogs_scenario.sh, tests/catsdogs.rs); nothing is built
+# from it. The halves come from scenario_link_none_half in scripts/lib/scenario.sh.
 # Usage: scripts/make_background.sh [NONE_DIR] [OUT]
 #   NONE_DIR defaults to $TEACHCAM_NONE_DIR or ../shared/data/none.
 # TEACHCAM_BIN=PATH uses that teachcam binary instead of building one.
@@ -19,14 +20,10 @@ else
   cargo build --release
   tc="${CARGO_TARGET_DIR:-target}/release/teachcam"
 fi
+. scripts/lib/scenario.sh
 build=$(mktemp -d /tmp/teachcam-background.XXXXXX)
 trap 'rm -rf "$build"' EXIT
-none="$(cd "$none" && pwd)"
-n=0
-while IFS= read -r f; do
-  ln -s "$none/$f" "$build/$f"
-  n=$((n + 1))
-done < <(find "$none/" -maxdepth 1 -name '*.jpg' -printf '%f\n' | LC_ALL=C sort | awk 'NR % 2 == 1')
+n=$(scenario_link_none_half "$none" build "$build")
 echo "== $n photos (the build half of $none)"
 env -u TEACHCAM_CONFIG "$tc" background --out "$out" "$build"
 sha256sum "$out"

@@ -134,6 +134,12 @@ impl Config {
         if !(0.0..=1.0).contains(&h.default_threshold) {
             return invalid("head.default_threshold", "must be between 0 and 1".into());
         }
+        if !(h.reject_margin.is_finite() && (-2.0..=2.0).contains(&h.reject_margin)) {
+            return invalid(
+                "head.reject_margin",
+                "must be between -2 and 2 (0 is the default; -2 never rejects)".into(),
+            );
+        }
         if h.max_iters == 0 {
             return invalid("head.max_iters", "must be at least 1".into());
         }
@@ -224,6 +230,8 @@ mod tests {
             ("labels = [\"cat\", \"cat\"]", "labels"),
             ("labels = [\"../etc\"]", "labels"),
             ("[model]\nthreads = 0", "model.threads"),
+            ("[head]\nreject_margin = 5.0", "head.reject_margin"),
+            ("[head]\nreject_margin = nan", "head.reject_margin"),
         ] {
             let e = parse(text).unwrap_err().to_string();
             assert!(e.contains(key) && e.contains("conf/x.toml"), "{text}: {e}");

@@ -64,7 +64,9 @@ fn synthetic_session_through_the_daemon() {
 
 /// The cats/dogs bar through `scripts/catsdogs_scenario.sh` (the same script a person runs):
 /// hold CAT over the first 20 training cats, DOG over 20 dogs, TRAIN, then the 1 000 test
-/// photos × 5 frames; then the test frames again from the same data folder after a restart.
+/// photos and the 144 evaluation photos that show neither × 5 frames; then the same frames
+/// again from the same data folder after a restart. The default config: the built-in
+/// background set and "nothing known" on.
 /// The script itself fails when the LED states of the two runs differ.
 #[test]
 fn cats_and_dogs_through_the_daemon_and_after_a_restart() {
@@ -89,7 +91,12 @@ fn cats_and_dogs_through_the_daemon_and_after_a_restart() {
     assert_eq!(first["multiple_lit"], 0);
     assert_eq!(first["examples"], serde_json::json!({"cat": 20, "dog": 20}));
     assert_eq!((&again["correct"], &again["scored"]), (&first["correct"], &first["scored"]), "same after a restart");
-    assert!(stdout.contains("LED states of the 5000 test frames: identical in both runs"), "{stdout}");
+    // The evaluation half of the photos that show neither (144, 5 frames each) lights nothing.
+    assert_eq!(first["nothing_scored"], 144, "{stdout}");
+    let lit = first["nothing_lit_rate"].as_f64().unwrap();
+    assert!(lit <= 0.05, "{lit} of the photos that show neither lit an LED (bar: 5 %)");
+    assert_eq!(again["nothing_lit"], first["nothing_lit"], "same after a restart");
+    assert!(stdout.contains("LED states of the 5720 test frames: identical in both runs"), "{stdout}");
 }
 
 #[test]

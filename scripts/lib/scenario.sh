@@ -32,6 +32,41 @@ scenario_link_first() {
     fi
 }
 
+# scenario_link_none_half NONE_DIR build|eval DEST_DIR
+# Symlinks one half of the "nothing known" photos (../shared/data/none) into DEST_DIR. The fixed
+# rule: file names in byte order; the build half is every other one starting with the first
+# (indices 0, 2, 4, ...: what the shipped background set is made from), the eval half the rest
+# (only ever used to measure). Prints how many were linked.
+scenario_link_none_half() {
+    local src="$1" half="$2" dest="$3" keep n=0 f
+    case "$half" in
+    build) keep=1 ;;
+    eval) keep=0 ;;
+    *)
+        echo "scenario_link_none_half: half must be build or eval, not '$half'" >&2
+        return 1
+        ;;
+    esac
+    src="$(cd "$src" && pwd)" || return 1
+    mkdir -p "$dest" || return 1
+    while IFS= read -r f; do
+        ln -s "$src/$f" "$dest/$f" || return 1
+        n=$((n + 1))
+    done < <(find "$src/" -maxdepth 1 -name '*.jpg' -printf '%f\n' | LC_ALL=C sort | awk -v k="$keep" 'NR % 2 == k')
+    echo "$n"
+}
+
+# scenario_add_frames FILE DIR REPEAT
+# Appends a step to scenario FILE that shows DIR and its sub-folders, REPEAT frames per image.
+scenario_add_frames() {
+    {
+        echo '[[step]]'
+        echo "frames = $(scenario_toml_string "$2")"
+        echo 'recurse = true'
+        echo "repeat = $3"
+    } >>"$1"
+}
+
 # scenario_toml_string TEXT: TEXT as a TOML basic string (quoted, \ and " escaped).
 scenario_toml_string() {
     local s="${1//\\/\\\\}"

@@ -24,6 +24,11 @@ pub fn run(config: &Config, out: &Path, paths: &[PathBuf]) -> Result<()> {
     let set = BackgroundSet { model_sha256: embedder.info().sha256.clone(), vectors };
     set.save(out)?;
     let size = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
-    println!("{}: {} background embeddings of {}, {size} bytes", out.display(), set.vectors.len(), config.model.path.display());
+    println!(
+        "{}: {} background embeddings of {}, {size} bytes",
+        out.display(),
+        set.vectors.len(),
+        config.model.path.display()
+    );
     Ok(())
 }

@@ -102,15 +102,27 @@ pub fn run(config: &Config, iters: usize, compare: Option<&std::path::Path>) -> 
         println!("train                      n/a (no examples stored with this model)");
     } else {
         let labels = crate::train::class_order(&config.labels, examples.iter().map(|e| e.entry.label.as_str()));
+        let background = crate::train::background::BackgroundSet::for_config(config, info)?;
         let t = Instant::now();
-        match crate::train::train(&examples, &labels, info, &config.head) {
-            Ok(head) => {
+        match crate::train::train(&examples, &labels, info, &config.head, background.as_ref()) {
+            Ok(mut head) => {
                 println!("train ({} examples)   {:8.1} ms", examples.len(), t.elapsed().as_secs_f64() * 1e3);
                 let v = &examples[0].embedding.vector;
+                let open_set = head.open_set.take();
                 let us = median_ms(1000, || {
                     let _ = head.predict(v);
                 }) * 1e3;
                 println!("predict (head only)   {us:8.1} µs");
+                if let Some(o) = open_set {
+                    let n = o.cache.nrows();
+                    let check = median_ms(1000, || {
+                        let _ = o.assess(v);
+                    }) * 1e3;
+                    println!(
+                        "nothing-known check   {check:8.1} µs  ({n} background embeddings, {} prototypes)",
+                        labels.len()
+                    );
+                }
             }
             Err(e) => println!("train                      n/a ({e})"),
         }

@@ -16,6 +16,8 @@ struct PredictionJson {
     label: String,
     confidence: f32,
     unsure: bool,
+    /// False when the image shows nothing taught (the open-set part rejects it).
+    known: bool,
     probabilities: std::collections::BTreeMap<String, f32>,
 }
 
@@ -42,6 +44,7 @@ pub fn predict(config: &Config, paths: &[PathBuf], json: bool) -> Result<()> {
             label: head.labels[p.index].clone(),
             confidence: p.confidence,
             unsure: p.unsure,
+            known: p.known(),
             probabilities,
         });
     }
@@ -49,7 +52,11 @@ pub fn predict(config: &Config, paths: &[PathBuf], json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         for p in &out {
-            let flag = if p.unsure { "  (unsure)" } else { "" };
+            let flag = match (p.known, p.unsure) {
+                (false, _) => "  (nothing known: closer to the background than to anything taught)",
+                (true, true) => "  (unsure)",
+                (true, false) => "",
+            };
             println!("{}: {} {:.3}{flag}", p.path.display(), p.label, p.confidence);
         }
     }
@@ -73,6 +80,14 @@ pub struct EvalJson {
     pub confusion: Vec<Vec<usize>>,
     /// Images whose top label was below its threshold.
     pub unsure: usize,
+    /// Share of the labelled images the open-set part calls "nothing known" (`None` for a
+    /// head without one).
+    pub rejected_rate: Option<f32>,
+    /// Share of the `--background` images that would light a label LED (known, above its
+    /// threshold, and a label with an LED).
+    pub background_lit_rate: Option<f32>,
+    /// Number of `--background` images.
+    pub background_n: usize,
 }
 
 /// Lists `dir`'s label sub-folders and their images, checking every folder is a head label.
@@ -103,19 +118,39 @@ fn labelled_images(dir: &Path, head: &Head) -> Result<(Vec<PathBuf>, Vec<usize>)
     Ok((files, truth))
 }
 
-/// Evaluates the head on a labelled folder.
-pub fn eval(config: &Config, dir: &Path, json: bool) -> Result<()> {
+/// Would `p` light a label LED on its own (one frame, no smoothing)?
+fn lights(config: &Config, head: &Head, p: &crate::head::Prediction) -> bool {
+    p.known() && !p.unsure && !config.live.no_led.contains(&head.labels[p.index])
+}
+
+/// The share of the images under `dir` that would light a label LED.
+fn background_lit(config: &Config, embedder: &crate::embed::Embedder, head: &Head, dir: &Path) -> Result<(f32, usize)> {
+    let files = collect_images(&[dir.to_path_buf()])?;
+    if files.is_empty() {
+        bail!("no images found under {}", dir.display());
+    }
+    let mut lit = 0;
+    for r in embed_files(embedder, &files, false) {
+        let (_, emb) = r.map_err(anyhow::Error::msg)?;
+        lit += lights(config, head, &head.predict(&emb.vector)) as usize;
+    }
+    Ok((lit as f32 / files.len() as f32, files.len()))
+}
+
+/// Evaluates the head on a labelled folder, and on `background` images that show nothing taught.
+pub fn eval(config: &Config, dir: &Path, background: Option<&Path>, json: bool) -> Result<()> {
     let embedder = open_embedder(config)?;
     let head = load_head(config, &embedder)?;
     let (files, truth) = labelled_images(dir, &head)?;
     let started = std::time::Instant::now();
     let embedded = embed_files(&embedder, &files, false);
-    let (mut top, mut unsure, mut zero_shot) = (Vec::new(), 0, Vec::new());
+    let (mut top, mut unsure, mut rejected, mut zero_shot) = (Vec::new(), 0, 0, Vec::new());
     let cat_dog = labels_are_cat_dog(&head.labels);
     for r in embedded {
         let (_, emb) = r.map_err(anyhow::Error::msg)?;
         let p = head.predict(&emb.vector);
         unsure += p.unsure as usize;
+        rejected += !p.known() as usize;
         top.push(p.index);
         if let (true, Some(z)) = (cat_dog, emb.zero_shot) {
             zero_shot.push(head.labels.iter().position(|l| l.eq_ignore_ascii_case(z.label())).expect("cat/dog head"));
@@ -123,7 +158,12 @@ pub fn eval(config: &Config, dir: &Path, json: bool) -> Result<()> {
     }
     let m = evaluate(&head.labels, &truth, &top);
     let baseline = (zero_shot.len() == truth.len()).then(|| evaluate(&head.labels, &truth, &zero_shot));
-    log::info!("evaluated {} images in {:.1} s", m.n, started.elapsed().as_secs_f64());
+    let rejected_rate = head.open_set.is_some().then(|| rejected as f32 / m.n as f32);
+    let (background_lit_rate, background_n) = match background {
+        Some(d) => background_lit(config, &embedder, &head, d).map(|(r, n)| (Some(r), n))?,
+        None => (None, 0),
+    };
+    log::info!("evaluated {} images in {:.1} s", m.n + background_n, started.elapsed().as_secs_f64());
     if json {
         let out = EvalJson {
             n: m.n,
@@ -133,12 +173,25 @@ pub fn eval(config: &Config, dir: &Path, json: bool) -> Result<()> {
             per_label: m.per_label.clone(),
             confusion: m.confusion.clone(),
             unsure,
+            rejected_rate,
+            background_lit_rate,
+            background_n,
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!("{}", report::accuracy_line(m.accuracy, m.n, baseline.as_ref().map(|b| b.accuracy)));
         print!("{}", report::metrics_table(&m, Some(&head.thresholds)));
         println!("  {unsure} of {} below their label's threshold (reported as unsure)", m.n);
+        match rejected_rate {
+            Some(r) => println!("  {rejected} of {} called \"nothing known\" ({})", m.n, report::pct(r)),
+            None => println!("  no \"nothing known\" check: the head was trained without a background set"),
+        }
+        if let Some(r) = background_lit_rate {
+            println!(
+                "  background: {} of {background_n} images showing nothing taught would light an LED",
+                report::pct(r)
+            );
+        }
     }
     Ok(())
 }

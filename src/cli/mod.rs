@@ -66,6 +66,10 @@ pub enum Command {
         json: bool,
         /// The labelled folder.
         dir: PathBuf,
+        /// Also show these images (files or folders), which show nothing taught: the share
+        /// that would light an LED is reported as `background_lit_rate`.
+        #[arg(long, value_name = "DIR")]
+        background: Option<PathBuf>,
     },
     /// Examples per label, head age and metrics.
     Status,
@@ -148,7 +152,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Import { label, paths } => import::run(&config, &label, &paths),
         Command::Train { json } => train_cmd::run(&config, json),
         Command::Predict { json, paths } => eval::predict(&config, &paths, json),
-        Command::Eval { json, dir } => eval::eval(&config, &dir, json),
+        Command::Eval { json, dir, background } => eval::eval(&config, &dir, background.as_deref(), json),
         Command::Status => status::run(&config),
         Command::Run => crate::daemon::run(&config),
         Command::Selftest { seconds } => selftest::run(&config, seconds),
@@ -167,8 +171,10 @@ fn scenario(config: &Config, file: &Path, out: Option<&Path>, json: bool) -> Res
             #[serde(flatten)]
             summary: &'a crate::scenario::Summary,
             accuracy: f64,
+            nothing_lit_rate: f64,
         }
-        println!("{}", serde_json::to_string(&Json { summary: &s, accuracy: s.accuracy() })?);
+        let json = Json { summary: &s, accuracy: s.accuracy(), nothing_lit_rate: s.nothing_lit_rate() };
+        println!("{}", serde_json::to_string(&json)?);
         return Ok(());
     }
     let counts: Vec<String> = s.examples.iter().map(|(l, n)| format!("{l} {n}")).collect();
@@ -184,6 +190,15 @@ fn scenario(config: &Config, file: &Path, out: Option<&Path>, json: bool) -> Res
         s.correct,
         s.scored
     );
+    println!("frames decided \"nothing known\": {}", s.nothing_known);
+    if s.nothing_scored > 0 {
+        println!(
+            "images showing nothing taught that lit an LED: {:.2}% ({} of {})",
+            s.nothing_lit_rate() * 100.0,
+            s.nothing_lit,
+            s.nothing_scored
+        );
+    }
     Ok(())
 }
 

@@ -58,6 +58,10 @@ pub fn run(config: &Config) -> Result<()> {
                 ),
                 None => println!("  {}", r.note.as_deref().unwrap_or("no held-out metrics")),
             }
+            match report::open_set_line(r) {
+                Some(line) => println!("  {line}"),
+                None => println!("  \"nothing known\" is off (trained without a background set)"),
+            }
         }
         Err(HeadError::Missing(_)) => {
             println!("head: not trained yet (needs examples of at least 2 labels, then `teachcam train`)")

@@ -2,6 +2,7 @@
 
 use super::{open_embedder, open_store, report};
 use crate::config::Config;
+use crate::train::background::BackgroundSet;
 use crate::train::class_order;
 use anyhow::Result;
 
@@ -11,7 +12,8 @@ pub fn run(config: &Config, json: bool) -> Result<()> {
     let embedder = open_embedder(config)?;
     let loaded = crate::train::load_examples(&store, &embedder, config.model.mirror_augment)?;
     let labels = class_order(&config.labels, loaded.examples.iter().map(|e| e.entry.label.as_str()));
-    let head = crate::train::train(&loaded.examples, &labels, embedder.info(), &config.head)?;
+    let background = BackgroundSet::for_config(config, embedder.info())?;
+    let head = crate::train::train(&loaded.examples, &labels, embedder.info(), &config.head, background.as_ref())?;
     let path = config.head_path();
     head.save(&path)?;
     if json {

@@ -3,7 +3,13 @@
 
 use super::Feedback;
 use crate::panel::{LedState, Leds};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// While nothing known is in view, the status LED goes dark for [`NOTHING_DARK`] in every
+/// [`NOTHING_PERIOD`]: a slow "looking, sees nothing it knows" beat, unlike the fast blinks of
+/// errors and training.
+const NOTHING_PERIOD: Duration = Duration::from_millis(2000);
+const NOTHING_DARK: Duration = Duration::from_millis(400);
 
 /// The LEDs and the patterns shown on them.
 pub struct Display {
@@ -12,19 +18,22 @@ pub struct Display {
     pub feedback: Feedback,
     shown: Option<LedState>,
     n_labels: usize,
+    since: Instant,
 }
 
 impl Display {
     /// A display of `n_labels` label LEDs and a status LED.
     pub fn new(leds: Box<dyn Leds>, n_labels: usize) -> Self {
-        Self { leds, feedback: Feedback::default(), shown: None, n_labels }
+        Self { leds, feedback: Feedback::default(), shown: None, n_labels, since: Instant::now() }
     }
 
     /// Shows `lit`'s LED (none when `None`), the status LED on while `ready` (a head is in
-    /// use), and the active patterns at `now`. Returns what is shown.
-    pub fn show(&mut self, lit: Option<usize>, ready: bool, now: Instant) -> LedState {
+    /// use) with a slow dark beat while `nothing` known is in view, and the active patterns at
+    /// `now`. Returns what is shown.
+    pub fn show(&mut self, lit: Option<usize>, ready: bool, nothing: bool, now: Instant) -> LedState {
         let mut base = lit.map_or_else(|| LedState::off(self.n_labels), |k| LedState::only(self.n_labels, k));
-        base.status = ready;
+        let beat = now.saturating_duration_since(self.since).as_millis() % NOTHING_PERIOD.as_millis();
+        base.status = ready && !(nothing && beat < NOTHING_DARK.as_millis());
         let state = self.feedback.apply(&base, now);
         if self.shown.as_ref() != Some(&state) {
             if let Err(e) = self.leds.set(&state) {

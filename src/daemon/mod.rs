@@ -19,7 +19,7 @@ mod tests;
 mod trainer;
 
 pub use controls::{Command, Controls};
-pub use detector::Detector;
+pub use detector::{Detector, NOTHING};
 pub use display::Display;
 pub use feedback::Feedback;
 pub use run::{run, run_with};
@@ -134,6 +134,11 @@ impl Daemon {
     /// The live head, if any (classes in the config's label order).
     pub fn head(&self) -> Option<&Head> {
         self.detector.head()
+    }
+
+    /// The name of class `k` of a decision: a head label, or [`NOTHING`].
+    pub fn label_name(&self, k: usize) -> Option<&str> {
+        self.detector.label_name(k)
     }
 
     /// Examples held per label, in name order.
@@ -264,7 +269,7 @@ impl Daemon {
     }
 
     fn show(&mut self, now: Instant) -> LedState {
-        self.display.show(self.detector.lit(), self.detector.head().is_some(), now)
+        self.display.show(self.detector.lit(), self.detector.head().is_some(), self.detector.shows_nothing(), now)
     }
 }
 
@@ -286,5 +291,12 @@ pub fn summary(head: &Head) -> String {
         }
         None => r.note.clone().unwrap_or_default(),
     };
-    format!("{} in {:.0} ms; {measured}", counts.join(", "), r.train_ms)
+    let open_set = r
+        .background_lit_rate
+        .map(|bg| {
+            let held = r.rejected_rate.map_or(String::new(), |x| format!("rejects {:.1}% of held-out, ", x * 100.0));
+            format!("; nothing known: {held}{:.1}% of background lit", bg * 100.0)
+        })
+        .unwrap_or_else(|| "; no background set: \"nothing known\" is off".into());
+    format!("{} in {:.0} ms; {measured}{open_set}", counts.join(", "), r.train_ms)
 }

@@ -8,6 +8,7 @@ use crate::embed::{EmbedError, Embedder, Embedding};
 use crate::head::HeadConfig;
 use crate::imageio::encode_jpeg;
 use crate::store::{Entry, Example, NewExample, Origin, Store, StoreError};
+use crate::train::background::BackgroundSet;
 use crate::train::{class_order, load_examples};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -51,6 +52,7 @@ struct Settings {
     head_path: PathBuf,
     jpeg_quality: u8,
     mirror: bool,
+    background: Option<Arc<BackgroundSet>>,
 }
 
 /// The taught examples and what changes them.
@@ -76,6 +78,13 @@ impl Teacher {
             head_path: config.head_path(),
             jpeg_quality: config.capture.jpeg_quality,
             mirror: config.model.mirror_augment,
+            background: match BackgroundSet::for_config(config, embedder.info()) {
+                Ok(set) => set.map(Arc::new),
+                Err(e) => {
+                    log::error!("{e}; training without it: \"nothing known\" is off");
+                    None
+                }
+            },
         };
         Ok(Self { store, examples, trainer: Trainer::default(), embedder, settings })
     }
@@ -142,6 +151,7 @@ impl Teacher {
             model: self.embedder.info().clone(),
             cfg: self.settings.head.clone(),
             head_path: self.settings.head_path.clone(),
+            background: self.settings.background.clone(),
         };
         self.trainer.start(job)?;
         Ok(self.examples.len())

@@ -3,9 +3,11 @@
 use crate::embed::ModelInfo;
 use crate::head::{Head, HeadConfig, HeadError};
 use crate::store::Example;
+use crate::train::background::BackgroundSet;
 use crate::train::{train, TrainError};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 /// Why a background training produced no head.
@@ -37,11 +39,13 @@ pub struct Job {
     pub cfg: HeadConfig,
     /// Where the head is saved (atomically) before it is handed back.
     pub head_path: PathBuf,
+    /// The background set for the open-set part, if any.
+    pub background: Option<Arc<BackgroundSet>>,
 }
 
 impl Job {
     fn run(self) -> Outcome {
-        let head = train(&self.examples, &self.labels, &self.model, &self.cfg)?;
+        let head = train(&self.examples, &self.labels, &self.model, &self.cfg, self.background.as_deref())?;
         head.save(&self.head_path)?;
         Ok(head)
     }

@@ -58,6 +58,11 @@ impl Decider {
         Decision { label: self.current, lit, top, confidence }
     }
 
+    /// The label detected after the last frame, if any (shown by an LED or not).
+    pub fn label(&self) -> Option<usize> {
+        self.current
+    }
+
     /// The label shown by its LED after the last frame, if any.
     pub fn lit(&self) -> Option<usize> {
         self.current.filter(|&k| self.has_led[k])

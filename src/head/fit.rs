@@ -56,6 +56,10 @@ pub struct HeadConfig {
     pub use_mirrored: bool,
     /// The background set: `"builtin"`, `"off"` or a file.
     pub background: BackgroundSource,
+    /// Open-set margin: a frame is "nothing known" when its similarity to the nearest taught
+    /// class minus that to the nearest background photo is below this (0 by default; higher
+    /// rejects more, lower fewer; −2 never rejects).
+    pub reject_margin: f32,
 }
 
 impl Default for HeadConfig {
@@ -69,6 +73,7 @@ impl Default for HeadConfig {
             default_threshold: 0.6,
             use_mirrored: true,
             background: BackgroundSource::Builtin,
+            reject_margin: 0.0,
         }
     }
 }
@@ -109,5 +114,6 @@ pub fn fit(rows: &[Row<'_>], labels: &[String], model: &ModelInfo, cfg: &HeadCon
             .map(|d| d.as_secs())
             .unwrap_or(0),
         report: TrainReport::default(),
+        open_set: None,
     }
 }

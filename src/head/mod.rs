@@ -3,11 +3,13 @@
 
 mod features;
 mod fit;
+pub mod openset;
 mod report;
 pub mod softmax;
 
 pub use features::Features;
 pub use fit::{fit, BackgroundSource, HeadConfig, Row, UNTAUGHT_BIAS};
+pub use openset::{Novelty, OpenSet};
 pub use report::{Baseline, TrainReport};
 
 use crate::embed::ModelInfo;
@@ -64,6 +66,16 @@ pub struct Prediction {
     pub probs: Vec<f32>,
     /// True when `confidence` is below the label's threshold.
     pub unsure: bool,
+    /// The open-set verdict, when the head has an open-set part: `known` is false when the
+    /// image is closer to the background than to anything taught ("nothing known").
+    pub novelty: Option<Novelty>,
+}
+
+impl Prediction {
+    /// False when the open-set part says the image shows nothing taught.
+    pub fn known(&self) -> bool {
+        self.novelty.is_none_or(|n| n.known)
+    }
 }
 
 /// A trained head, as stored in `DATA/head.json`.
@@ -90,6 +102,9 @@ pub struct Head {
     pub trained_at: u64,
     /// What training measured.
     pub report: TrainReport,
+    /// Open-set rejection ("nothing known"), when trained with a background set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_set: Option<OpenSet>,
 }
 
 impl Head {
@@ -109,7 +124,8 @@ impl Head {
         let probs = self.probabilities(embedding);
         let (index, &confidence) =
             probs.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).expect("at least two labels");
-        Prediction { index, confidence, unsure: confidence < self.thresholds[index], probs }
+        let novelty = self.open_set.as_ref().map(|o| o.assess(embedding));
+        Prediction { index, confidence, unsure: confidence < self.thresholds[index], probs, novelty }
     }
 
     /// Index of a label by name.
@@ -154,9 +170,21 @@ impl Head {
             && head.weights.iter().all(|w| w.len() == dims)
             && head.bias.len() == k
             && head.thresholds.len() == k
-            && head.features.scale.is_finite();
+            && head.features.scale.is_finite()
+            && head.open_set.as_ref().is_none_or(|o| {
+                o.centre.len() == dims
+                    && o.prototypes.len() == k
+                    && o.prototypes.iter().all(|p| p.is_empty() || p.len() == dims)
+                    && o.background.dims == dims
+            });
         if !consistent {
             return Err(damaged(format!("inconsistent sizes or version (expected {dims}-dim embeddings)")));
+        }
+        let mut head = head;
+        if let Some(o) = head.open_set.as_mut() {
+            if !o.prepare() {
+                return Err(damaged("its stored background embeddings cannot be decoded".into()));
+            }
         }
         Ok(head)
     }
@@ -178,7 +206,11 @@ impl Head {
         let weights = order.iter().map(|l| old(l).map_or(vec![0.0; self.dims], |k| self.weights[k].clone())).collect();
         let bias = order.iter().map(|l| old(l).map_or(UNTAUGHT_BIAS, |k| self.bias[k])).collect();
         let thresholds = order.iter().map(|l| old(l).map_or(1.0, |k| self.thresholds[k])).collect();
-        Head { labels: order, weights, bias, thresholds, ..self }
+        let open_set = self.open_set.clone().map(|o| OpenSet {
+            prototypes: order.iter().map(|l| old(l).map_or(Vec::new(), |k| o.prototypes[k].clone())).collect(),
+            ..o
+        });
+        Head { labels: order, weights, bias, thresholds, open_set, ..self }
     }
 }
 
@@ -198,6 +230,7 @@ mod tests {
             thresholds: vec![0.9, 0.6],
             trained_at: 0,
             report: TrainReport::default(),
+            open_set: None,
         }
     }
 

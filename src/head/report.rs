@@ -35,4 +35,11 @@ pub struct TrainReport {
     pub train_ms: f64,
     /// Why metrics are missing, if they are.
     pub note: Option<String>,
+    /// Share of the held-out taught examples the open-set part calls "nothing known".
+    #[serde(default)]
+    pub rejected_rate: Option<f32>,
+    /// Share of the background photos that would count as known (each scored against the
+    /// others): how often an unseen "nothing" scene would light an LED.
+    #[serde(default)]
+    pub background_lit_rate: Option<f32>,
 }

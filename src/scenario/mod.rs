@@ -9,7 +9,7 @@ pub use file::{ScenarioError, ScenarioFile, Step};
 use crate::camera::replay::{list_images, ReplaySource};
 use crate::camera::{spawn_capture, CaptureHandle, SlotMode};
 use crate::config::Config;
-use crate::daemon::{Daemon, TickReport};
+use crate::daemon::{Daemon, TickReport, NOTHING};
 use crate::embed::Embedder;
 use crate::panel::{resolve_action, Control, HoldRepeater, SimHandle, SimulatedPanel};
 use anyhow::{bail, Context, Result};
@@ -20,6 +20,9 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Images in a folder of this name show nothing taught: they must light no label LED.
+pub const NOTHING_FOLDER: &str = "nothing";
 
 /// Virtual time between two frames.
 pub const FRAME_PERIOD: Duration = Duration::from_millis(100);
@@ -55,9 +58,24 @@ pub struct Summary {
     pub unreadable: usize,
     /// Examples per label at the end.
     pub examples: BTreeMap<String, usize>,
+    /// Frames decided "nothing known" (the open-set part rejected what was in view).
+    pub nothing_known: usize,
+    /// Images in a folder named `nothing` (they show nothing taught) whose last frame was scored.
+    pub nothing_scored: usize,
+    /// Of those, the ones that lit a label LED (wrongly).
+    pub nothing_lit: usize,
 }
 
 impl Summary {
+    /// Share of the `nothing` images that lit a label LED (0 when none were shown).
+    pub fn nothing_lit_rate(&self) -> f64 {
+        if self.nothing_scored == 0 {
+            0.0
+        } else {
+            self.nothing_lit as f64 / self.nothing_scored as f64
+        }
+    }
+
     /// LED accuracy over the scored images (0 when none).
     pub fn accuracy(&self) -> f64 {
         if self.scored == 0 {
@@ -87,7 +105,7 @@ fn plan(file: &ScenarioFile, path: &Path, labels: &[String]) -> Result<Vec<Plann
             list_images(&dir, step.recurse).with_context(|| format!("scenario {} step {}", path.display(), i + 1))?;
         for img in images {
             let parent = img.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().to_string());
-            let expected = parent.filter(|p| labels.contains(p));
+            let expected = parent.filter(|p| labels.contains(p) || p == NOTHING_FOLDER);
             for r in 0..step.repeat {
                 out.push(Planned {
                     path: img.clone(),
@@ -232,7 +250,14 @@ impl Player<'_> {
         let lit: Vec<usize> = (0..labels.len()).filter(|&k| report.leds.labels[k]).collect();
         self.summary.frames += 1;
         self.summary.multiple_lit += (lit.len() > 1) as usize;
-        if let (true, false, Some(expected)) = (planned.last_repeat, held, &planned.expected) {
+        let nothing = report.decision.as_ref().and_then(|d| d.label).and_then(|k| self.daemon.label_name(k));
+        self.summary.nothing_known += (nothing == Some(NOTHING)) as usize;
+        let scored_nothing =
+            planned.expected.as_deref() == Some(NOTHING_FOLDER) && !labels.iter().any(|l| l == NOTHING_FOLDER);
+        if let (true, false, true) = (planned.last_repeat, held, scored_nothing) {
+            self.summary.nothing_scored += 1;
+            self.summary.nothing_lit += !lit.is_empty() as usize;
+        } else if let (true, false, Some(expected)) = (planned.last_repeat, held, &planned.expected) {
             self.summary.scored += 1;
             let k = labels.iter().position(|l| l == expected).expect("expected labels are config labels");
             let right = if self.config.live.no_led.contains(expected) { lit.is_empty() } else { lit == [k] };
@@ -242,7 +267,7 @@ impl Player<'_> {
 
     fn write_line(&mut self, planned: &Planned, report: &TickReport) -> Result<()> {
         let Some(w) = self.writer.as_mut() else { return Ok(()) };
-        let head_label = |k: usize| self.daemon.head().and_then(|h| h.labels.get(k)).map(String::as_str);
+        let head_label = |k: usize| self.daemon.label_name(k);
         let line = FrameLine {
             frame: &planned.path,
             leds: self.config.labels.iter().map(String::as_str).zip(report.leds.labels.iter().copied()).collect(),

@@ -85,6 +85,11 @@ impl BackgroundSet {
         out
     }
 
+    /// Hex sha256 of the set's file bytes.
+    pub fn sha256(&self) -> String {
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(self.encode()))
+    }
+
     /// Parses a file's bytes; `path` names it in errors.
     pub fn decode(bytes: &[u8], path: &Path) -> Result<Self, BackgroundError> {
         let damaged = |reason: String| BackgroundError::Damaged { path: path.into(), reason };
@@ -134,6 +139,21 @@ impl BackgroundSet {
             });
         }
         Ok(set)
+    }
+
+    /// The set `config` names (`head.background`) for the backbone `model`: `None` when it is
+    /// off, or when the built-in set is not there (a model without one; logged). A set that
+    /// cannot be read, or belongs to another backbone, is an error.
+    pub fn for_config(config: &crate::config::Config, model: &ModelInfo) -> Result<Option<Self>, BackgroundError> {
+        let Some(path) = config.background_path() else { return Ok(None) };
+        if config.head.background == crate::head::BackgroundSource::Builtin && !path.is_file() {
+            log::warn!(
+                "no built-in background set at {} for this model: \"nothing known\" is off (make one with `teachcam background`)",
+                path.display()
+            );
+            return Ok(None);
+        }
+        Self::load(&path, model).map(Some)
     }
 
     /// Saves the set atomically.

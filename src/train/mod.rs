@@ -9,9 +9,10 @@ pub use examples::load_examples;
 
 use crate::embed::imagenet::labels_are_cat_dog;
 use crate::embed::ModelInfo;
-use crate::head::{fit, Baseline, Head, HeadConfig, Row, TrainReport};
+use crate::head::{fit, Baseline, Head, HeadConfig, OpenSet, Row, TrainReport};
 use crate::metrics::{best_f1_threshold, evaluate};
 use crate::store::Example;
+use background::BackgroundSet;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::time::Instant;
@@ -45,8 +46,15 @@ pub enum TrainError {
 
 /// Trains a head whose classes are `labels` (see [`class_order`]; every example's label must
 /// be among them) on `examples`, embeddings of the backbone `model`. Labels without examples
-/// become classes that are never predicted.
-pub fn train(examples: &[Example], labels: &[String], model: &ModelInfo, cfg: &HeadConfig) -> Result<Head, TrainError> {
+/// become classes that are never predicted. With a `background` set, the head also gets its
+/// open-set part ("nothing known"), and the report its rejected and background-lit rates.
+pub fn train(
+    examples: &[Example],
+    labels: &[String],
+    model: &ModelInfo,
+    cfg: &HeadConfig,
+    background: Option<&BackgroundSet>,
+) -> Result<Head, TrainError> {
     let started = Instant::now();
     let mut by_label: Vec<Vec<&Example>> = vec![Vec::new(); labels.len()];
     for e in examples {
@@ -96,7 +104,12 @@ pub fn train(examples: &[Example], labels: &[String], model: &ModelInfo, cfg: &H
         ));
         report.n_train = examples.len();
     } else {
-        let measured = fit(&rows(&train_set, cfg), labels, model, cfg);
+        let open_set = |set: &[(&Example, usize)]| {
+            background
+                .map(|bg| OpenSet::fit(&rows(set, cfg), labels.len(), &bg.vectors, &bg.sha256(), cfg.reject_margin))
+        };
+        let mut measured = fit(&rows(&train_set, cfg), labels, model, cfg);
+        measured.open_set = open_set(&train_set);
         let truth: Vec<usize> = held.iter().map(|(_, k)| *k).collect();
         let preds: Vec<_> = held.iter().map(|(e, _)| measured.predict(&e.embedding.vector)).collect();
         let top: Vec<usize> = preds.iter().map(|p| p.index).collect();
@@ -106,11 +119,17 @@ pub fn train(examples: &[Example], labels: &[String], model: &ModelInfo, cfg: &H
                 *t = best;
             }
         }
+        if background.is_some() {
+            report.rejected_rate = Some(preds.iter().filter(|p| !p.known()).count() as f32 / preds.len() as f32);
+        }
         report.holdout = Some(evaluate(labels, &truth, &top));
         report.baseline = baseline(labels, &taught, &held);
     }
     let all: Vec<(&Example, usize)> = train_set.iter().chain(&held).copied().collect();
     let mut head = fit(&rows(&all, cfg), labels, model, cfg);
+    head.open_set =
+        background.map(|bg| OpenSet::fit(&rows(&all, cfg), labels.len(), &bg.vectors, &bg.sha256(), cfg.reject_margin));
+    report.background_lit_rate = head.open_set.as_ref().map(OpenSet::background_known_rate);
     report.thresholds = thresholds.clone();
     report.train_ms = started.elapsed().as_secs_f64() * 1e3;
     head.thresholds = thresholds;

@@ -34,7 +34,7 @@ fn model() -> ModelInfo {
 /// Trains in the order `class_order` gives for these examples and no config labels.
 fn fit(examples: &[Example]) -> Result<Head, TrainError> {
     let labels = class_order(&[], examples.iter().map(|e| e.entry.label.as_str()));
-    train(examples, &labels, &model(), &HeadConfig::default())
+    train(examples, &labels, &model(), &HeadConfig::default(), None)
 }
 
 fn dataset(n: usize) -> Vec<Example> {
@@ -116,7 +116,7 @@ fn class_order_puts_the_config_labels_first_then_the_others_by_name() {
 fn a_label_without_examples_is_a_class_that_is_never_predicted() {
     let labels: Vec<String> = ["dog", "bird", "cat"].map(String::from).to_vec();
     let data = dataset(10);
-    let head = train(&data, &labels, &model(), &HeadConfig::default()).unwrap();
+    let head = train(&data, &labels, &model(), &HeadConfig::default(), None).unwrap();
     assert_eq!(head.labels, labels);
     assert_eq!(head.report.counts, [10, 0, 10]);
     let m = head.report.holdout.as_ref().unwrap();
@@ -128,6 +128,6 @@ fn a_label_without_examples_is_a_class_that_is_never_predicted() {
         assert_eq!(head.labels[p.index], e.entry.label);
     }
     // Unlisted labels are refused rather than silently dropped.
-    let e = train(&data, &labels[..2], &model(), &HeadConfig::default()).unwrap_err();
+    let e = train(&data, &labels[..2], &model(), &HeadConfig::default(), None).unwrap_err();
     assert!(matches!(e, TrainError::Unlisted(ref l) if l == "cat"), "{e}");
 }

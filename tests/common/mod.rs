@@ -113,3 +113,38 @@ pub fn catsdogs(test: &str) -> Option<PathBuf> {
     eprintln!("\n*** {msg} ***\n");
     None
 }
+
+/// The photos that show neither a cat nor a dog: `$TEACHCAM_NONE_DIR`, else
+/// `../shared/data/none`. Absent: `None` and a loud NOT RUN, or a failure under
+/// `$TEACHCAM_REQUIRE_DATA`.
+pub fn none_photos(test: &str) -> Option<PathBuf> {
+    if emulated(test) {
+        return None;
+    }
+    let dir =
+        std::env::var_os("TEACHCAM_NONE_DIR").map(PathBuf::from).unwrap_or_else(|| repo().join("../shared/data/none"));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let msg = format!("{test}: NOT RUN — photo folder {} not found (set TEACHCAM_NONE_DIR)", dir.display());
+    assert!(std::env::var_os("TEACHCAM_REQUIRE_DATA").is_none(), "{msg}, and TEACHCAM_REQUIRE_DATA is set");
+    eprintln!("\n*** {msg} ***\n");
+    None
+}
+
+/// Links the evaluation half of the `none` photos into `dest` with the one rule in
+/// `scripts/lib/scenario.sh` (the other half built the shipped background set). Returns how
+/// many.
+pub fn link_none_eval_half(none: &Path, dest: &Path) -> usize {
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(". scripts/lib/scenario.sh && scenario_link_none_half \"$1\" eval \"$2\"")
+        .arg("link")
+        .arg(none)
+        .arg(dest)
+        .current_dir(repo())
+        .output()
+        .expect("bash runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().parse().expect("a count")
+}
