@@ -96,6 +96,10 @@ enum Score {
     Nn(Space),
     /// −Σ (x−μ_k)²/σ² to the nearest class mean, σ² per dimension from the BUILD half.
     Maha,
+    /// Cosine to the nearest prototype minus cosine to the nearest BUILD embedding.
+    ProtoVsBg(Space),
+    /// Cosine to the nearest taught example minus cosine to the nearest BUILD embedding.
+    NnVsBg(Space),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -110,6 +114,8 @@ enum Rule {
     MinOf(f32),
     /// Midpoint of the taught minimum and the BUILD q-quantile.
     Mid(f32),
+    /// A fixed value (no calibration).
+    Fixed(f32),
 }
 
 /// Constants shipped with the backbone: the BUILD half's mean and per-dimension variance.
@@ -131,8 +137,8 @@ struct Model {
     head: Head,
     classes: usize,
     taught_features: Features,
-    /// per space: (prototypes, examples) in that space
-    protos: Vec<(Space, [Vec<f32>; 2], Vec<(Vec<f32>, usize)>)>,
+    /// per space: (prototypes, examples, BUILD rows) in that space
+    protos: Vec<(Space, [Vec<f32>; 2], Vec<(Vec<f32>, usize)>, Vec<Vec<f32>>)>,
     maha_means: [Vec<f32>; 2],
 }
 
@@ -175,7 +181,8 @@ impl Model {
                 }
                 l2_normalised(&m)
             });
-            protos.push((space, p, ex));
+            let b = set.bg.iter().map(|v| to_space(v, space, shipped, &taught_features)).collect();
+            protos.push((space, p, ex, b));
         }
         let maha_means = [0, 1].map(|k| {
             let mut m = vec![0f32; model.dims];
@@ -212,13 +219,19 @@ impl Model {
                 let m = z[..2].iter().copied().fold(f32::NEG_INFINITY, f32::max);
                 m + z[..2].iter().map(|x| (x - m).exp()).sum::<f32>().ln()
             }
-            Score::Proto(space) | Score::Nn(space) => {
-                let (_, p, ex) = self.protos.iter().find(|p| p.0 == space).unwrap();
+            Score::Proto(space) | Score::Nn(space) | Score::ProtoVsBg(space) | Score::NnVsBg(space) => {
+                let (_, p, ex, b) = self.protos.iter().find(|p| p.0 == space).unwrap();
                 let x = to_space(v, space, shipped, &self.taught_features);
-                if matches!(score, Score::Proto(_)) {
+                let known = if matches!(score, Score::Proto(_) | Score::ProtoVsBg(_)) {
                     dot(&x, &p[0]).max(dot(&x, &p[1]))
                 } else {
                     ex.iter().map(|(e, _)| dot(&x, e)).fold(f32::NEG_INFINITY, f32::max)
+                };
+                let near_bg = b.iter().map(|e| dot(&x, e)).fold(f32::NEG_INFINITY, f32::max);
+                if matches!(score, Score::ProtoVsBg(_) | Score::NnVsBg(_)) {
+                    known - near_bg
+                } else {
+                    known
                 }
             }
             Score::Maha => {
@@ -246,6 +259,7 @@ fn threshold(rule: Rule, taught: &[f32], bg: &[f32]) -> f32 {
         Rule::BgQ(q) => quantile(&b, q),
         Rule::MinOf(q) => t[0].min(quantile(&b, q)),
         Rule::Mid(q) => (t[0] + quantile(&b, q)) / 2.0,
+        Rule::Fixed(v) => v,
         Rule::Youden => {
             let mut all: Vec<f32> = t.iter().chain(&b).copied().collect();
             all.sort_by(f32::total_cmp);
@@ -465,6 +479,7 @@ fn main() {
         Rule::BgQ(1.0),
         Rule::MinOf(0.98),
         Rule::Mid(1.0),
+        Rule::Fixed(0.0),
     ];
     let scores = [
         Score::MaxProb,
@@ -477,6 +492,12 @@ fn main() {
         Score::Nn(Space::BgCentred),
         Score::Nn(Space::Taught),
         Score::Maha,
+        Score::ProtoVsBg(Space::Norm),
+        Score::ProtoVsBg(Space::BgCentred),
+        Score::ProtoVsBg(Space::Taught),
+        Score::NnVsBg(Space::Norm),
+        Score::NnVsBg(Space::BgCentred),
+        Score::NnVsBg(Space::Taught),
     ];
     let only: Option<String> = std::env::var("ONLY").ok();
     let mut cands: Vec<(BgMode, Score, Option<Rule>)> = Vec::new();
