@@ -428,6 +428,15 @@ fn main() {
         eval: eval_ex.iter().map(|e| l2_normalised(&e.embedding.vector)).collect(),
         train_examples: train_ex.clone(),
     };
+    let mut data = data;
+    if std::env::var("QUANT").is_ok_and(|v| v == "1") {
+        // As shipped: int8 with one f32 scale per vector (max-abs / 127), then renormalised.
+        for v in &mut data.build {
+            let scale = v.iter().fold(0f32, |a, x| a.max(x.abs())) / 127.0;
+            *v = l2_normalised(&v.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) * scale).collect::<Vec<_>>());
+        }
+        println!("BUILD embeddings quantised to int8 (one f32 scale per vector)");
+    }
     let dims = model.dims;
     let n = data.build.len() as f32;
     let bg_mean: Vec<f32> = (0..dims).map(|d| data.build.iter().map(|v| v[d]).sum::<f32>() / n).collect();
@@ -525,5 +534,228 @@ fn main() {
         print_row(&name, f);
     }
     eprintln!("evaluated in {:.1} s", started.elapsed().as_secs_f64());
-    let _ = (Array2::<f32>::zeros((1, 1)), fit_softmax as fn(_, _, _, FitParams) -> _);
+    fewshot(&data, subsets, shots, &model, &shipped);
+    cost(&data, &model, &shipped, &cfg);
+}
+
+/// Logits of a 2-class softmax fitted (no held-out split, like `train`'s final head) on
+/// `rows` already transformed; `features` then normalises, centres and scales as the head does.
+fn head_logits(rows: &[(Vec<f32>, usize)], l2: f32, dims: usize) -> impl Fn(&[f32]) -> Vec<f32> {
+    let n = rows.len();
+    let features = Features::fit(rows.iter().map(|r| r.0.as_slice()), dims);
+    let mut x = Array2::<f32>::zeros((n, dims));
+    for (i, (v, _)) in rows.iter().enumerate() {
+        x.row_mut(i).assign(&features.apply(v));
+    }
+    let y: Vec<usize> = rows.iter().map(|r| r.1).collect();
+    let k = y.iter().max().unwrap() + 1;
+    let f = fit_softmax(x.view(), &y, k, FitParams { l2, max_iters: 300, tolerance: 1e-4 });
+    move |v: &[f32]| {
+        let z = f.w.dot(&features.apply(v)) + &f.b;
+        z.to_vec()
+    }
+}
+
+/// Few-shot accuracy of classifier variants; each is also scored with the recommended
+/// rejection (prototype-vs-background cosine in the background-centred space, threshold 0).
+fn fewshot(data: &Data, subsets: usize, shots: usize, model: &ModelInfo, shipped: &Shipped) {
+    let dims = model.dims;
+    let bgc = |v: &[f32]| to_space(v, Space::BgCentred, shipped, &Features { centre: vec![0.0; dims], scale: 1.0 });
+    let bg_std: Vec<f32> = shipped.bg_var.iter().map(|v| v.sqrt()).collect();
+    let bgstd = |v: &[f32]| -> Vec<f32> { v.iter().zip(&shipped.bg_mean).zip(&bg_std).map(|((x, m), s)| (x - m) / s).collect() };
+    let test_bgc: Vec<Vec<f32>> = data.test.iter().map(|(v, _)| bgc(v)).collect();
+    let eval_bgc: Vec<Vec<f32>> = data.eval.iter().map(|v| bgc(v)).collect();
+    let build_bgc: Vec<Vec<f32>> = data.build.iter().map(|v| bgc(v)).collect();
+    let names = [
+        "head l2=1e-3",
+        "head l2=1e-2 (today)",
+        "head l2=3e-2",
+        "head l2=1e-1",
+        "head on bg-centred input, l2=1e-2",
+        "head on bg-standardised input (per-dim σ of BUILD), l2=1e-2",
+        "head on bg-standardised input, l2=1e-1",
+        "head + background class (BUILD subsampled to 20)",
+        "prototype cosine, normalised",
+        "prototype cosine, bg-centred",
+        "prototype cosine, taught-centred (head features)",
+        "1-NN cosine, bg-centred",
+        "blend: head(1e-2) logits + 5·cos(bg-centred protos)",
+        "blend: head(1e-2) logits + 10·cos",
+        "blend: head(1e-2) logits + 20·cos",
+        "blend: head(1e-2) logits + 50·cos",
+    ];
+    // per variant, per subset: (top-1, right & kept, lit none)
+    let mut res = vec![Vec::new(); names.len()];
+    for s in 0..subsets {
+        let range = s * shots..(s + 1) * shots;
+        let taught: Vec<(Vec<f32>, usize)> =
+            data.train.iter().filter(|e| range.contains(&e.2)).map(|e| (e.0.clone(), e.1)).collect();
+        let protos = |f: &dyn Fn(&[f32]) -> Vec<f32>| -> [Vec<f32>; 2] {
+            [0, 1].map(|k| {
+                let mut m = vec![0f32; dims];
+                for (v, _) in taught.iter().filter(|e| e.1 == k) {
+                    m.iter_mut().zip(f(v)).for_each(|(a, b)| *a += b);
+                }
+                l2_normalised(&m)
+            })
+        };
+        let ident = |v: &[f32]| v.to_vec();
+        let p_norm = protos(&ident);
+        let p_bgc = protos(&bgc);
+        let tf = Features::fit(taught.iter().map(|r| r.0.as_slice()), dims);
+        let taughtc = |v: &[f32]| l2_normalised(tf.apply(v).as_slice().unwrap());
+        let p_tc = protos(&taughtc);
+        let taught_bgc: Vec<(Vec<f32>, usize)> = taught.iter().map(|(v, k)| (bgc(v), *k)).collect();
+        // The rejection: nearest bg-centred prototype vs nearest bg-centred BUILD embedding.
+        let known = |x: &[f32]| {
+            let p = dot(x, &p_bgc[0]).max(dot(x, &p_bgc[1]));
+            let b = build_bgc.iter().map(|e| dot(x, e)).fold(f32::NEG_INFINITY, f32::max);
+            p - b >= 0.0
+        };
+        let test_known: Vec<bool> = test_bgc.iter().map(|x| known(x)).collect();
+        let eval_known: Vec<bool> = eval_bgc.iter().map(|x| known(x)).collect();
+        let heads: Vec<Box<dyn Fn(&[f32]) -> Vec<f32>>> = vec![
+            Box::new(head_logits(&taught, 1e-3, dims)),
+            Box::new(head_logits(&taught, 1e-2, dims)),
+            Box::new(head_logits(&taught, 3e-2, dims)),
+            Box::new(head_logits(&taught, 1e-1, dims)),
+        ];
+        let h_bgc = head_logits(&taught_bgc, 1e-2, dims);
+        let taught_std: Vec<(Vec<f32>, usize)> = taught.iter().map(|(v, k)| (bgstd(v), *k)).collect();
+        let h_std = head_logits(&taught_std, 1e-2, dims);
+        let h_std1 = head_logits(&taught_std, 1e-1, dims);
+        let mut with_bg = taught.clone();
+        let step = data.build.len() as f32 / shots as f32;
+        for j in 0..shots {
+            with_bg.push((data.build[(j as f32 * step) as usize].clone(), BG));
+        }
+        let h_bg = head_logits(&with_bg, 1e-2, dims);
+        let argmax2 = |z: &[f32]| if z[1] > z[0] { 1 } else { 0 };
+        let cos2 = |x: &[f32], p: &[Vec<f32>; 2]| vec![dot(x, &p[0]), dot(x, &p[1])];
+        let classify = |variant: usize, v: &[f32], xb: &[f32]| -> (usize, bool) {
+            // (taught argmax, argmax is background)
+            match variant {
+                0..=3 => (argmax2(&heads[variant](v)), false),
+                4 => (argmax2(&h_bgc(xb)), false),
+                5 => (argmax2(&h_std(&bgstd(v))), false),
+                6 => (argmax2(&h_std1(&bgstd(v))), false),
+                7 => {
+                    let z = h_bg(v);
+                    (argmax2(&z), z[2] > z[0].max(z[1]))
+                }
+                8 => (argmax2(&cos2(v, &p_norm)), false),
+                9 => (argmax2(&cos2(xb, &p_bgc)), false),
+                10 => (argmax2(&cos2(&taughtc(v), &p_tc)), false),
+                11 => {
+                    let best = taught_bgc.iter().max_by(|a, b| dot(xb, &a.0).total_cmp(&dot(xb, &b.0))).unwrap();
+                    (best.1, false)
+                }
+                _ => {
+                    let lambda = [5.0, 10.0, 20.0, 50.0][variant - 12];
+                    let z = heads[1](v);
+                    let c = cos2(xb, &p_bgc);
+                    (argmax2(&[z[0] + lambda * c[0], z[1] + lambda * c[1]]), false)
+                }
+            }
+        };
+        for (variant, r) in res.iter_mut().enumerate() {
+            let mut f = Figures::default();
+            let n = data.test.len() as f64;
+            for (((v, k), xb), &kn) in data.test.iter().zip(&test_bgc).zip(&test_known) {
+                let (c, is_bg) = classify(variant, v, xb);
+                f.top1 += (c == *k) as usize as f64 / n;
+                let kept = kn && !is_bg;
+                f.rejected += !kept as usize as f64 / n;
+                f.right_kept += (kept && c == *k) as usize as f64 / n;
+            }
+            for ((v, xb), &kn) in data.eval.iter().zip(&eval_bgc).zip(&eval_known) {
+                let (_, is_bg) = classify(variant, v, xb);
+                f.lit_none += (kn && !is_bg) as usize as f64 / data.eval.len() as f64;
+            }
+            r.push(f);
+        }
+    }
+    println!("\nFew-shot classifiers, with the rejection ProtoVsBg(BgCentred) >= 0 on:");
+    println!("\n| classifier | (a) none-EVAL lit % mean/worst | (b) right & kept % | (c) rejected % | top-1 % | bars |");
+    println!("|---|---|---|---|---|---|");
+    for (name, r) in names.iter().zip(&res) {
+        print_row(name, r);
+    }
+}
+
+/// Per-frame cost of the recommended score, and of the alternatives.
+fn cost(data: &Data, model: &ModelInfo, shipped: &Shipped, cfg: &HeadConfig) {
+    let taught: Vec<(&[f32], usize)> = data.train.iter().filter(|e| e.2 < 20).map(|e| (e.0.as_slice(), e.1)).collect();
+    let bg: Vec<&[f32]> = data.build.iter().map(Vec::as_slice).collect();
+    let m = Model::build(&Set { taught, bg }, BgMode::None, model, cfg, shipped);
+    let frames: Vec<Vec<f32>> = data.test.iter().map(|(v, _)| v.clone()).chain(data.eval.iter().cloned()).collect();
+    println!("\nPer-frame cost (this machine, 1 thread, includes normalising the raw embedding):");
+    for score in [Score::Off, Score::ProtoVsBg(Space::BgCentred), Score::NnVsBg(Space::Norm), Score::Proto(Space::BgCentred)] {
+        let reps = 20;
+        let started = Instant::now();
+        let mut acc = 0.0f32;
+        for _ in 0..reps {
+            for f in &frames {
+                acc += std::hint::black_box(m.decide(std::hint::black_box(f), score, shipped)).2;
+            }
+        }
+        let us = started.elapsed().as_secs_f64() * 1e6 / (reps * frames.len()) as f64;
+        println!("  head logits + {score:?}: {us:.1} µs per frame ({acc:.0})");
+    }
+    // The recommended score alone, as the daemon would run it: centre + normalise the frame,
+    // two prototype dots and 145 background dots, with an 8-lane dot product.
+    let dot8 = |a: &[f32], b: &[f32]| -> f32 {
+        let mut acc = [0f32; 8];
+        for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+            for i in 0..8 {
+                acc[i] += x[i] * y[i];
+            }
+        }
+        acc.iter().sum()
+    };
+    let centred = |v: &[f32]| l2_normalised(&v.iter().zip(&shipped.bg_mean).map(|(x, m)| x - m).collect::<Vec<_>>());
+    let bgc: Vec<Vec<f32>> = data.build.iter().map(|v| centred(v)).collect();
+    let protos: Vec<Vec<f32>> = (0..2)
+        .map(|k| {
+            let mut p = vec![0f32; model.dims];
+            for e in data.train.iter().filter(|e| e.2 < 20 && e.1 == k) {
+                p.iter_mut().zip(centred(&e.0)).for_each(|(a, b)| *a += b);
+            }
+            l2_normalised(&p)
+        })
+        .collect();
+    let reps = 20;
+    let started = Instant::now();
+    let mut kept = 0usize;
+    for _ in 0..reps {
+        for f in &frames {
+            let x = centred(std::hint::black_box(f));
+            let p = dot8(&x, &protos[0]).max(dot8(&x, &protos[1]));
+            let b = bgc.iter().map(|e| dot8(&x, e)).fold(f32::NEG_INFINITY, f32::max);
+            kept += (p >= b) as usize;
+        }
+    }
+    let us = started.elapsed().as_secs_f64() * 1e6 / (reps * frames.len()) as f64;
+    println!("  recommended score alone (8-lane f32 dot): {us:.1} µs per frame ({kept} kept)");
+    // The background set stored as int8 with one f32 scale per vector: quantise and re-measure.
+    let q: Vec<Vec<f32>> = data
+        .build
+        .iter()
+        .map(|v| {
+            let scale = v.iter().fold(0f32, |a, x| a.max(x.abs())) / 127.0;
+            v.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) * scale).collect()
+        })
+        .collect();
+    let bytes = data.build.len() * (model.dims + 4);
+    let worst = data
+        .build
+        .iter()
+        .zip(&q)
+        .map(|(a, b)| dot(&l2_normalised(a), &l2_normalised(b)))
+        .fold(1.0f32, f32::min);
+    println!(
+        "  background file: {} vectors x ({} int8 + 4-byte scale) = {bytes} bytes; worst cosine(original, quantised) {worst:.5}",
+        data.build.len(),
+        model.dims
+    );
 }
