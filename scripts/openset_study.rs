@@ -100,6 +100,9 @@ enum Score {
     ProtoVsBg(Space),
     /// Cosine to the nearest taught example minus cosine to the nearest BUILD embedding.
     NnVsBg(Space),
+    /// ProtoVsBg(BgCentred) after dropping the BUILD embeddings that would reject a taught
+    /// example (closer to it than its own leave-one-out prototype).
+    ProtoVsPrunedBg,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -140,6 +143,7 @@ struct Model {
     /// per space: (prototypes, examples, BUILD rows) in that space
     protos: Vec<(Space, [Vec<f32>; 2], Vec<(Vec<f32>, usize)>, Vec<Vec<f32>>)>,
     maha_means: [Vec<f32>; 2],
+    pruned_bgc: Vec<Vec<f32>>,
 }
 
 impl Model {
@@ -181,7 +185,7 @@ impl Model {
                 }
                 l2_normalised(&m)
             });
-            let b = set.bg.iter().map(|v| to_space(v, space, shipped, &taught_features)).collect();
+            let b: Vec<Vec<f32>> = set.bg.iter().map(|v| to_space(v, space, shipped, &taught_features)).collect();
             protos.push((space, p, ex, b));
         }
         let maha_means = [0, 1].map(|k| {
@@ -192,7 +196,26 @@ impl Model {
             }
             m
         });
-        Model { head, classes, taught_features, protos, maha_means }
+        let pruned_bgc = {
+            let (_, p, ex, b) = protos.iter().find(|p| p.0 == Space::BgCentred).unwrap();
+            let sums = [0, 1].map(|k| {
+                let mut m = vec![0f32; model.dims];
+                for (v, _) in ex.iter().filter(|e| e.1 == k) {
+                    m.iter_mut().zip(v).for_each(|(a, b)| *a += b);
+                }
+                m
+            });
+            // Each taught example's similarity to the known classes without itself.
+            let known: Vec<(&Vec<f32>, f32)> = ex
+                .iter()
+                .map(|(v, k)| {
+                    let own: Vec<f32> = sums[*k].iter().zip(v).map(|(s, x)| s - x).collect();
+                    (v, dot(v, &l2_normalised(&own)).max(dot(v, &p[1 - k])))
+                })
+                .collect();
+            b.iter().filter(|e| known.iter().all(|(v, s)| dot(v, e) < *s)).cloned().collect()
+        };
+        Model { head, classes, taught_features, protos, maha_means, pruned_bgc }
     }
 
     fn logits(&self, v: &[f32]) -> Vec<f32> {
@@ -233,6 +256,12 @@ impl Model {
                 } else {
                     known
                 }
+            }
+            Score::ProtoVsPrunedBg => {
+                let (_, p, _, _) = self.protos.iter().find(|p| p.0 == Space::BgCentred).unwrap();
+                let x = to_space(v, Space::BgCentred, shipped, &self.taught_features);
+                let near_bg = self.pruned_bgc.iter().map(|e| dot(&x, e)).fold(f32::NEG_INFINITY, f32::max);
+                dot(&x, &p[0]).max(dot(&x, &p[1])) - near_bg
             }
             Score::Maha => {
                 let d = |m: &[f32]| -> f32 {
@@ -429,6 +458,15 @@ fn main() {
         train_examples: train_ex.clone(),
     };
     let mut data = data;
+    if let Some(n) = std::env::var("CONTAM").ok().and_then(|v| v.parse::<usize>().ok()) {
+        // Stress test: the background set also holds n photos of each taught label (photos
+        // numbered 300-n..300, never in a subset), as if the user taught an object the
+        // background set happens to show.
+        let moved: Vec<Vec<f32>> = data.train.iter().filter(|e| e.2 >= 300 - n).map(|e| e.0.clone()).collect();
+        data.train.retain(|e| e.2 < 300 - n);
+        println!("BUILD set contaminated with {} taught-label photos", moved.len());
+        data.build.extend(moved);
+    }
     if std::env::var("QUANT").is_ok_and(|v| v == "1") {
         // As shipped: int8 with one f32 scale per vector (max-abs / 127), then renormalised.
         for v in &mut data.build {
@@ -507,6 +545,7 @@ fn main() {
         Score::NnVsBg(Space::Norm),
         Score::NnVsBg(Space::BgCentred),
         Score::NnVsBg(Space::Taught),
+        Score::ProtoVsPrunedBg,
     ];
     let only: Option<String> = std::env::var("ONLY").ok();
     let mut cands: Vec<(BgMode, Score, Option<Rule>)> = Vec::new();
