@@ -500,7 +500,7 @@ fn main() {
             let sub: Vec<Example> =
                 data.train_examples.iter().filter(|e| range.contains(&photo_number(e))).cloned().collect();
             let labels = vec!["cat".to_string(), "dog".to_string()];
-            let head = train(&sub, &labels, &model, &cfg).expect("two labels");
+            let head = train(&sub, &labels, &model, &cfg, None).expect("two labels");
             let mut f = Figures::default();
             for e in &eval_ex {
                 f.lit_none += !head.predict(&e.embedding.vector).unsure as usize as f64 / eval_ex.len() as f64;
