@@ -16,13 +16,8 @@ cd "$(dirname "$0")/.."
 photos="$(cd "${1:-${TEACHCAM_DATA_DIR:-../shared/data/catsdogs}}" && pwd)"
 shots="${2:-20}"
 none="${TEACHCAM_NONE_DIR:-$photos/../none}"
-if [ -n "${TEACHCAM_BIN:-}" ]; then
-  tc="$TEACHCAM_BIN"
-else
-  echo "== building teachcam (first build takes ~10 min)"
-  cargo build --release
-  tc="${CARGO_TARGET_DIR:-target}/release/teachcam"
-fi
+. scripts/lib/teachcam.sh
+tc=$(teachcam_binary)
 work=$(mktemp -d /tmp/teachcam-scenario.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 for label in cat dog; do

@@ -13,13 +13,8 @@ cd "$(dirname "$0")/.."
 none="${1:-${TEACHCAM_NONE_DIR:-../shared/data/none}}"
 out="${2:-models/efficientnet-lite0-int8.background.bin}"
 [ -d "$none" ] || { echo "make_background: $none not found" >&2; exit 1; }
-if [ -n "${TEACHCAM_BIN:-}" ]; then
-  tc="$TEACHCAM_BIN"
-else
-  echo "== building teachcam (first build takes ~10 min)"
-  cargo build --release
-  tc="${CARGO_TARGET_DIR:-target}/release/teachcam"
-fi
+. scripts/lib/teachcam.sh
+tc=$(teachcam_binary)
 . scripts/lib/scenario.sh
 build=$(mktemp -d /tmp/teachcam-background.XXXXXX)
 trap 'rm -rf "$build"' EXIT

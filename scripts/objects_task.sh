@@ -9,13 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/scenario.sh
 none="$(cd "${1:-${TEACHCAM_NONE_DIR:-../shared/data/none}}" && pwd)"
-if [ -n "${TEACHCAM_BIN:-}" ]; then
-  tc="$TEACHCAM_BIN"
-else
-  echo "== building teachcam (first build takes ~10 min)"
-  cargo build --release
-  tc="${CARGO_TARGET_DIR:-target}/release/teachcam"
-fi
+. scripts/lib/teachcam.sh
+tc=$(teachcam_binary)
 work=$(mktemp -d /tmp/teachcam-objects.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 scenario_link_none_half "$none" eval "$work/eval" >/dev/null
