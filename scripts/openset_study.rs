@@ -389,8 +389,15 @@ fn evaluate_candidates(
                 if !cache.iter().any(|c| c.0 == *score) {
                     let (t, b) = if need_oof {
                         (
-                            taught.iter().zip(&tf).map(|((v, _), &f)| fold_models[f].decide(v, *score, shipped).2).collect(),
-                            bg.iter().enumerate().map(|(i, v)| fold_models[i % FOLDS].decide(v, *score, shipped).2).collect(),
+                            taught
+                                .iter()
+                                .zip(&tf)
+                                .map(|((v, _), &f)| fold_models[f].decide(v, *score, shipped).2)
+                                .collect(),
+                            bg.iter()
+                                .enumerate()
+                                .map(|(i, v)| fold_models[i % FOLDS].decide(v, *score, shipped).2)
+                                .collect(),
                         )
                     } else {
                         (Vec::new(), Vec::new())
@@ -422,7 +429,8 @@ fn evaluate_candidates(
 
 fn mean_worst(v: &[f64], worst_is_max: bool) -> (f64, f64) {
     let mean = v.iter().sum::<f64>() / v.len() as f64;
-    let worst = if worst_is_max { v.iter().copied().fold(0.0, f64::max) } else { v.iter().copied().fold(1.0, f64::min) };
+    let worst =
+        if worst_is_max { v.iter().copied().fold(0.0, f64::max) } else { v.iter().copied().fold(1.0, f64::min) };
     (mean * 100.0, worst * 100.0)
 }
 
@@ -601,7 +609,9 @@ fn fewshot(data: &Data, subsets: usize, shots: usize, model: &ModelInfo, shipped
     let dims = model.dims;
     let bgc = |v: &[f32]| to_space(v, Space::BgCentred, shipped, &Features { centre: vec![0.0; dims], scale: 1.0 });
     let bg_std: Vec<f32> = shipped.bg_var.iter().map(|v| v.sqrt()).collect();
-    let bgstd = |v: &[f32]| -> Vec<f32> { v.iter().zip(&shipped.bg_mean).zip(&bg_std).map(|((x, m), s)| (x - m) / s).collect() };
+    let bgstd = |v: &[f32]| -> Vec<f32> {
+        v.iter().zip(&shipped.bg_mean).zip(&bg_std).map(|((x, m), s)| (x - m) / s).collect()
+    };
     let test_bgc: Vec<Vec<f32>> = data.test.iter().map(|(v, _)| bgc(v)).collect();
     let eval_bgc: Vec<Vec<f32>> = data.eval.iter().map(|v| bgc(v)).collect();
     let build_bgc: Vec<Vec<f32>> = data.build.iter().map(|v| bgc(v)).collect();
@@ -715,7 +725,9 @@ fn fewshot(data: &Data, subsets: usize, shots: usize, model: &ModelInfo, shipped
         }
     }
     println!("\nFew-shot classifiers, with the rejection ProtoVsBg(BgCentred) >= 0 on:");
-    println!("\n| classifier | (a) none-EVAL lit % mean/worst | (b) right & kept % | (c) rejected % | top-1 % | bars |");
+    println!(
+        "\n| classifier | (a) none-EVAL lit % mean/worst | (b) right & kept % | (c) rejected % | top-1 % | bars |"
+    );
     println!("|---|---|---|---|---|---|");
     for (name, r) in names.iter().zip(&res) {
         print_row(name, r);
@@ -729,7 +741,9 @@ fn cost(data: &Data, model: &ModelInfo, shipped: &Shipped, cfg: &HeadConfig) {
     let m = Model::build(&Set { taught, bg }, BgMode::None, model, cfg, shipped);
     let frames: Vec<Vec<f32>> = data.test.iter().map(|(v, _)| v.clone()).chain(data.eval.iter().cloned()).collect();
     println!("\nPer-frame cost (this machine, 1 thread, includes normalising the raw embedding):");
-    for score in [Score::Off, Score::ProtoVsBg(Space::BgCentred), Score::NnVsBg(Space::Norm), Score::Proto(Space::BgCentred)] {
+    for score in
+        [Score::Off, Score::ProtoVsBg(Space::BgCentred), Score::NnVsBg(Space::Norm), Score::Proto(Space::BgCentred)]
+    {
         let reps = 20;
         let started = Instant::now();
         let mut acc = 0.0f32;
@@ -786,12 +800,8 @@ fn cost(data: &Data, model: &ModelInfo, shipped: &Shipped, cfg: &HeadConfig) {
         })
         .collect();
     let bytes = data.build.len() * (model.dims + 4);
-    let worst = data
-        .build
-        .iter()
-        .zip(&q)
-        .map(|(a, b)| dot(&l2_normalised(a), &l2_normalised(b)))
-        .fold(1.0f32, f32::min);
+    let worst =
+        data.build.iter().zip(&q).map(|(a, b)| dot(&l2_normalised(a), &l2_normalised(b))).fold(1.0f32, f32::min);
     println!(
         "  background file: {} vectors x ({} int8 + 4-byte scale) = {bytes} bytes; worst cosine(original, quantised) {worst:.5}",
         data.build.len(),

@@ -75,7 +75,14 @@ impl Daemon {
         let teacher = Teacher::open(config, Arc::clone(&embedder))?;
         let mut detector = Detector::new(config);
         match Head::load(&config.head_path(), embedder.info()) {
-            Ok(h) => detector.install(h),
+            Ok(h) => {
+                if h.open_set.is_none() && config.background_path().is_some() {
+                    log::info!(
+                        "the saved head was trained without a background set: press TRAIN to turn \"nothing known\" on"
+                    );
+                }
+                detector.install(h)
+            }
             Err(HeadError::Missing(_)) => {}
             Err(e) => log::warn!("{e}; press TRAIN to train a new head"),
         }
