@@ -96,6 +96,11 @@ pub fn run(config: &Config, iters: usize, compare: Option<&std::path::Path>) -> 
         println!("embed {} {theirs:8.2} ms  → this model runs at {:.2}× its speed", other.display(), theirs / one);
     }
 
+    train_and_predict(config, info)
+}
+
+/// Times training on the stored examples, head prediction and the nothing-known check.
+fn train_and_predict(config: &Config, info: &crate::embed::ModelInfo) -> Result<()> {
     let store = open_store(config)?;
     let examples = store.load(info).examples;
     if examples.is_empty() {

@@ -43,3 +43,34 @@ pub struct TrainReport {
     #[serde(default)]
     pub background_lit_rate: Option<f32>,
 }
+
+impl TrainReport {
+    /// The report in one line, for the training log line.
+    pub fn summary(&self) -> String {
+        let r = self;
+        let counts: Vec<String> = r.labels.iter().zip(&r.counts).map(|(l, n)| format!("{l} {n}")).collect();
+        let measured = match &r.holdout {
+            Some(m) => {
+                let base = match &r.baseline {
+                    Some(b) => format!(
+                        ", original ImageNet model {:.1}% ({:+.1} points)",
+                        b.accuracy * 100.0,
+                        (m.accuracy - b.accuracy) * 100.0
+                    ),
+                    None => String::new(),
+                };
+                format!("held-out accuracy {:.1}% on {}{base}", m.accuracy * 100.0, m.n)
+            }
+            None => r.note.clone().unwrap_or_default(),
+        };
+        let open_set = r
+            .background_lit_rate
+            .map(|bg| {
+                let held =
+                    r.rejected_rate.map_or(String::new(), |x| format!("rejects {:.1}% of held-out, ", x * 100.0));
+                format!("; nothing known: {held}{:.1}% of background lit", bg * 100.0)
+            })
+            .unwrap_or_else(|| "; no background set: \"nothing known\" is off".into());
+        format!("{} in {:.0} ms; {measured}{open_set}", counts.join(", "), r.train_ms)
+    }
+}

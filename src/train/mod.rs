@@ -96,6 +96,7 @@ pub fn train(
         mirrored: cfg.use_mirrored && examples.iter().any(|e| e.embedding.mirrored.is_some()),
         ..Default::default()
     };
+    let fitter = Fitter { labels, model, cfg, background: background.map(|bg| (bg, bg.sha256())) };
     let mut thresholds = vec![cfg.default_threshold; labels.len()];
     if held.is_empty() {
         report.note = Some(format!(
@@ -104,37 +105,57 @@ pub fn train(
         ));
         report.n_train = examples.len();
     } else {
-        let open_set = |set: &[(&Example, usize)]| {
-            background
-                .map(|bg| OpenSet::fit(&rows(set, cfg), labels.len(), &bg.vectors, &bg.sha256(), cfg.reject_margin))
-        };
-        let mut measured = fit(&rows(&train_set, cfg), labels, model, cfg);
-        measured.open_set = open_set(&train_set);
-        let truth: Vec<usize> = held.iter().map(|(_, k)| *k).collect();
-        let preds: Vec<_> = held.iter().map(|(e, _)| measured.predict(&e.embedding.vector)).collect();
-        let top: Vec<usize> = preds.iter().map(|p| p.index).collect();
-        let conf: Vec<f32> = preds.iter().map(|p| p.confidence).collect();
-        for (k, t) in thresholds.iter_mut().enumerate() {
-            if let Some(best) = best_f1_threshold(k, &truth, &top, &conf, 1.0 / taught.len() as f32) {
-                *t = best;
-            }
-        }
-        if background.is_some() {
-            report.rejected_rate = Some(preds.iter().filter(|p| !p.known()).count() as f32 / preds.len() as f32);
-        }
-        report.holdout = Some(evaluate(labels, &truth, &top));
-        report.baseline = baseline(labels, &taught, &held);
+        thresholds = measure(&fitter.head(&train_set), &held, taught.len(), &mut report);
     }
     let all: Vec<(&Example, usize)> = train_set.iter().chain(&held).copied().collect();
-    let mut head = fit(&rows(&all, cfg), labels, model, cfg);
-    head.open_set =
-        background.map(|bg| OpenSet::fit(&rows(&all, cfg), labels.len(), &bg.vectors, &bg.sha256(), cfg.reject_margin));
+    let mut head = fitter.head(&all);
     report.background_lit_rate = head.open_set.as_ref().map(OpenSet::background_known_rate);
     report.thresholds = thresholds.clone();
     report.train_ms = started.elapsed().as_secs_f64() * 1e3;
     head.thresholds = thresholds;
     head.report = report;
     Ok(head)
+}
+
+/// Fits heads (and their open-set part, with a background set) for one training.
+struct Fitter<'a> {
+    labels: &'a [String],
+    model: &'a ModelInfo,
+    cfg: &'a HeadConfig,
+    /// The background set and its sha256.
+    background: Option<(&'a BackgroundSet, String)>,
+}
+
+impl Fitter<'_> {
+    /// A head fitted on `set`.
+    fn head(&self, set: &[(&Example, usize)]) -> Head {
+        let rows = rows(set, self.cfg);
+        let mut head = fit(&rows, self.labels, self.model, self.cfg);
+        head.open_set = (self.background.as_ref())
+            .map(|(bg, sha)| OpenSet::fit(&rows, self.labels.len(), &bg.vectors, sha, self.cfg.reject_margin));
+        head
+    }
+}
+
+/// Measures `measured` on the `held` out examples: fills in the report's held-out metrics,
+/// baseline and rejected rate, and returns the best-F1 thresholds (floor `1/taught`).
+fn measure(measured: &Head, held: &[(&Example, usize)], taught: usize, report: &mut TrainReport) -> Vec<f32> {
+    let labels = &measured.labels;
+    let truth: Vec<usize> = held.iter().map(|(_, k)| *k).collect();
+    let preds: Vec<_> = held.iter().map(|(e, _)| measured.predict(&e.embedding.vector)).collect();
+    let top: Vec<usize> = preds.iter().map(|p| p.index).collect();
+    let conf: Vec<f32> = preds.iter().map(|p| p.confidence).collect();
+    let thresholds = (0..labels.len())
+        .map(|k| best_f1_threshold(k, &truth, &top, &conf, 1.0 / taught as f32).unwrap_or(measured.thresholds[k]))
+        .collect();
+    if measured.open_set.is_some() {
+        report.rejected_rate = Some(preds.iter().filter(|p| !p.known()).count() as f32 / preds.len() as f32);
+    }
+    report.holdout = Some(evaluate(labels, &truth, &top));
+    let taught_labels: Vec<&str> =
+        report.counts.iter().zip(labels).filter(|(n, _)| **n > 0).map(|(_, l)| l.as_str()).collect();
+    report.baseline = baseline(labels, &taught_labels, held);
+    thresholds
 }
 
 /// The zero-shot baseline on held-out examples, when the taught labels are cat and dog and
