@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 /// errors and training.
 const NOTHING_PERIOD: Duration = Duration::from_millis(2000);
 const NOTHING_DARK: Duration = Duration::from_millis(400);
+/// While a lasting problem is active (camera lost, data folder not writable), the status LED
+/// flickers: on for [`FLICKER`], off for [`FLICKER`].
+const FLICKER: Duration = Duration::from_millis(100);
 
 /// The LEDs and the patterns shown on them.
 pub struct Display {
@@ -28,12 +31,16 @@ impl Display {
     }
 
     /// Shows `lit`'s LED (none when `None`), the status LED on while `ready` (a head is in
-    /// use) with a slow dark beat while `nothing` known is in view, and the active patterns at
-    /// `now`. Returns what is shown.
-    pub fn show(&mut self, lit: Option<usize>, ready: bool, nothing: bool, now: Instant) -> LedState {
+    /// use) with a slow dark beat while `nothing` known is in view, a fast flicker while a
+    /// `problem` lasts, and the active patterns at `now`. Returns what is shown.
+    pub fn show(&mut self, lit: Option<usize>, ready: bool, nothing: bool, problem: bool, now: Instant) -> LedState {
         let mut base = lit.map_or_else(|| LedState::off(self.n_labels), |k| LedState::only(self.n_labels, k));
         let beat = now.saturating_duration_since(self.since).as_millis() % NOTHING_PERIOD.as_millis();
         base.status = ready && !(nothing && beat < NOTHING_DARK.as_millis());
+        if problem {
+            let since = now.saturating_duration_since(self.since).as_millis();
+            base.status = (since / FLICKER.as_millis()).is_multiple_of(2);
+        }
         let state = self.feedback.apply(&base, now);
         if self.shown.as_ref() != Some(&state) {
             if let Err(e) = self.leds.set(&state) {

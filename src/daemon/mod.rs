@@ -11,6 +11,7 @@ mod controls;
 mod detector;
 mod display;
 mod feedback;
+mod health;
 mod run;
 mod teacher;
 mod telemetry;
@@ -22,6 +23,7 @@ pub use controls::{Command, Controls};
 pub use detector::{Detector, NOTHING};
 pub use display::Display;
 pub use feedback::Feedback;
+pub use health::{Area, Health};
 pub use run::{run, run_with};
 pub use teacher::{CaptureError, StartError, Teacher};
 pub use telemetry::Telemetry;
@@ -58,6 +60,7 @@ pub struct Daemon {
     detector: Detector,
     display: Display,
     telemetry: Telemetry,
+    health: Health,
     quit: bool,
 }
 
@@ -104,6 +107,7 @@ impl Daemon {
             detector,
             display: Display::new(leds, config.labels.len()),
             telemetry: Telemetry::new(Duration::from_secs_f32(config.live.log_every_s.max(0.1)), now),
+            health: Health::default(),
             quit: false,
         };
         daemon.show(now);
@@ -165,17 +169,38 @@ impl Daemon {
         }
     }
 
+    /// The camera gives no frames (`Some(reason)`) or works again (`None`): logged without
+    /// flooding, and shown on the status LED while it lasts. The loop goes on either way.
+    pub fn camera_status(&mut self, problem: Option<&str>, now: Instant) {
+        match problem {
+            Some(reason) => {
+                self.health.fail(Area::Camera, reason, now);
+            }
+            None => self.health.ok(Area::Camera, now),
+        }
+    }
+
+    /// The lasting problems now (camera, data folder, buttons, training).
+    pub fn health(&self) -> &Health {
+        &self.health
+    }
+
     /// Turns every LED off (on exit).
     pub fn shutdown(&mut self) {
         self.display.off();
     }
 
     fn read_controls(&mut self, frame: bool, now: Instant) -> Vec<Command> {
-        self.controls.poll(now, frame).unwrap_or_else(|e| {
-            log::error!("buttons: {e}");
-            self.display.feedback.error(now);
-            Vec::new()
-        })
+        match self.controls.poll(now, frame) {
+            Ok(commands) => {
+                self.health.ok(Area::Buttons, now);
+                commands
+            }
+            Err(e) => {
+                self.health.fail(Area::Buttons, &e.to_string(), now);
+                Vec::new()
+            }
+        }
     }
 
     fn obey(&mut self, command: Command, now: Instant) {
@@ -276,6 +301,7 @@ impl Daemon {
     }
 
     fn show(&mut self, now: Instant) -> LedState {
-        self.display.show(self.detector.lit(), self.detector.head().is_some(), self.detector.shows_nothing(), now)
+        let (lit, ready, nothing) = (self.detector.lit(), self.detector.head().is_some(), self.detector.shows_nothing());
+        self.display.show(lit, ready, nothing, self.health.failing(), now)
     }
 }
