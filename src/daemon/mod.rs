@@ -234,9 +234,9 @@ impl Daemon {
     fn capture(&mut self, k: usize, frame: &Frame, embedding: &Embedding, now: Instant) -> bool {
         let label = &self.labels[k];
         match self.teacher.capture(k, frame, embedding) {
-            Ok(_) => {
+            Ok(entry) => {
                 let n = self.teacher.counts().get(label).copied().unwrap_or(0);
-                log::info!("captured {label} ({n} examples)");
+                log::info!("captured {label} ({n} examples), id {}", entry.id);
                 self.display.feedback.captured(k, now);
                 true
             }
