@@ -36,7 +36,7 @@ fn main() {
     let shots: usize = rest.first().map(|s| s.parse().expect("SHOTS is a number")).unwrap_or(20);
     let path = std::path::PathBuf::from("models/efficientnet-lite0-int8.onnx");
     let sha256 = file_sha256(&path).expect("run from the repository root");
-    let model = ModelInfo { path, sha256, dims: 1280, classes: Some(1000) };
+    let model = ModelInfo { path, sha256, dims: 1280, classes: Some(1000), preprocess: String::new() };
     let all = Store::open(train_dir.as_ref()).expect("train store").load(&model).examples;
     let test = Store::open(test_dir.as_ref()).expect("test store").load(&model).examples;
     let labels = class_order(&[], all.iter().map(|e| e.entry.label.as_str()));

@@ -455,7 +455,7 @@ fn main() {
     let shots: usize = rest.first().map(|s| s.parse().expect("SHOTS is a number")).unwrap_or(20);
     let path = std::path::PathBuf::from("models/efficientnet-lite0-int8.onnx");
     let sha256 = file_sha256(&path).expect("run from the repository root");
-    let model = ModelInfo { path, sha256, dims: 1280, classes: Some(1000) };
+    let model = ModelInfo { path, sha256, dims: 1280, classes: Some(1000), preprocess: String::new() };
     let load = |d: &String| Store::open(d.as_ref()).expect("store").load(&model).examples;
     let (train_ex, test_ex, build_ex, eval_ex) = (load(train_dir), load(test_dir), load(build_dir), load(eval_dir));
     let data = Data {

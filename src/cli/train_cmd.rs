@@ -8,9 +8,9 @@ use anyhow::Result;
 
 /// Trains on the stored examples and saves the head.
 pub fn run(config: &Config, json: bool) -> Result<()> {
-    let store = open_store(config)?;
+    let mut store = open_store(config)?;
     let embedder = open_embedder(config)?;
-    let loaded = crate::train::load_examples(&store, &embedder, config.model.mirror_augment)?;
+    let loaded = crate::train::load_examples(&mut store, &embedder, config.model.mirror_augment)?;
     let labels = class_order(&config.labels, loaded.examples.iter().map(|e| e.entry.label.as_str()));
     let background = BackgroundSet::for_config(config, embedder.info())?;
     let head = crate::train::train(&loaded.examples, &labels, embedder.info(), &config.head, background.as_ref())?;

@@ -99,6 +99,10 @@ impl Daemon {
                 None => "no trained head yet: capture examples of 2 labels, then press TRAIN".into(),
             }
         );
+        let mut health = Health::default();
+        if let Some(reason) = teacher.read_only() {
+            health.fail(Area::Store, &format!("captures cannot be stored: {reason}; detecting with what is saved"), now);
+        }
         let mut daemon = Self {
             embedder,
             labels: config.labels.clone(),
@@ -107,7 +111,7 @@ impl Daemon {
             detector,
             display: Display::new(leds, config.labels.len()),
             telemetry: Telemetry::new(Duration::from_secs_f32(config.live.log_every_s.max(0.1)), now),
-            health: Health::default(),
+            health,
             quit: false,
         };
         daemon.show(now);
@@ -235,10 +239,18 @@ impl Daemon {
         let label = &self.labels[k];
         match self.teacher.capture(k, frame, embedding) {
             Ok(entry) => {
+                self.health.ok(Area::Store, now);
                 let n = self.teacher.counts().get(label).copied().unwrap_or(0);
                 log::info!("captured {label} ({n} examples), id {}", entry.id);
                 self.display.feedback.captured(k, now);
                 true
+            }
+            Err(CaptureError::Store(e)) => {
+                // Lasting (full disk, read-only folder): logged without flooding while the
+                // button is held; each refused capture still blinks.
+                self.health.fail(Area::Store, &format!("capture of a {label} example not stored: {e}"), now);
+                self.display.feedback.error(now);
+                false
             }
             Err(e) => {
                 log::error!("capture of a {label} example failed, nothing stored: {e}");

@@ -13,6 +13,7 @@ use crate::train::{class_order, load_examples};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Why a capture stored nothing.
 #[derive(Debug, thiserror::Error)]
@@ -62,16 +63,20 @@ pub struct Teacher {
     trainer: Trainer,
     embedder: Arc<Embedder>,
     settings: Settings,
+    reopened: Option<Instant>,
 }
+
+/// How often a read-only store is tried again for writing while captures are asked for.
+const REOPEN_EVERY: Duration = Duration::from_secs(10);
 
 impl Teacher {
     /// Opens the data folder and loads every example, re-embedding stale ones.
     pub fn open(config: &Config, embedder: Arc<Embedder>) -> Result<Self, StoreError> {
-        let store = Store::open(&config.data_dir)?;
+        let mut store = Store::open(&config.data_dir)?;
         for p in store.problems() {
             log::warn!("{p}");
         }
-        let examples = load_examples(&store, &embedder, config.model.mirror_augment)?.examples;
+        let examples = load_examples(&mut store, &embedder, config.model.mirror_augment)?.examples;
         let settings = Settings {
             labels: config.labels.clone(),
             head: config.head.clone(),
@@ -86,7 +91,28 @@ impl Teacher {
                 }
             },
         };
-        Ok(Self { store, examples, trainer: Trainer::default(), embedder, settings })
+        Ok(Self { store, examples, trainer: Trainer::default(), embedder, settings, reopened: None })
+    }
+
+    /// Why captures cannot be stored, while the data folder is read-only (full or read-only
+    /// disk when it was opened).
+    pub fn read_only(&self) -> Option<&str> {
+        self.store.read_only()
+    }
+
+    /// Reopens a read-only store for writing once in a while (space freed, disk remounted).
+    fn try_writable(&mut self) {
+        let due = self.reopened.is_none_or(|t| t.elapsed() >= REOPEN_EVERY);
+        if self.store.read_only().is_none() || !due {
+            return;
+        }
+        self.reopened = Some(Instant::now());
+        if let Ok(store) = Store::open(self.store.root()) {
+            if store.read_only().is_none() {
+                log::info!("data folder {} is writable again", store.root().display());
+                self.store = store;
+            }
+        }
     }
 
     /// Examples held per label, in name order.
@@ -107,6 +133,7 @@ impl Teacher {
     /// Stores `frame` as an example of config label `k`, with its `embedding` (and the
     /// mirrored view's, when configured). Returns the entry once it is durable.
     pub fn capture(&mut self, k: usize, frame: &Frame, embedding: &Embedding) -> Result<Entry, CaptureError> {
+        self.try_writable();
         let label = &self.settings.labels[k];
         let mut embedding = embedding.clone();
         if self.settings.mirror {
@@ -122,7 +149,7 @@ impl Teacher {
 
     /// Removes the newest example, if any.
     pub fn undo(&mut self) -> Result<Option<Entry>, StoreError> {
-        let Some(last) = self.store.entries().last().map(|e| e.id.clone()) else { return Ok(None) };
+        let Some(last) = self.store.last().map(|e| e.id) else { return Ok(None) };
         let removed = self.store.remove(&last)?;
         self.examples.retain(|e| e.entry.id != last);
         Ok(removed)

@@ -28,6 +28,7 @@ impl FakeBackbone {
             sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"teachcam fake backbone: colour means v1")),
             dims: DIMS,
             classes: None,
+            preprocess: String::new(),
         };
         Self { info, layout }
     }

@@ -102,6 +102,9 @@ pub struct ModelInfo {
     pub dims: usize,
     /// Number of classes of the logits output, if any.
     pub classes: Option<usize>,
+    /// The preprocessing embeddings are made with ([`Preprocess::key`]; empty for a bare
+    /// backbone): cached embeddings and heads are tied to it as well as to the model file.
+    pub preprocess: String,
 }
 
 /// An inference backend: runs a preprocessed input tensor through the backbone.
@@ -127,6 +130,7 @@ pub struct Embedding {
 pub struct Embedder {
     backbone: Box<dyn Backbone>,
     pre: Preprocess,
+    info: ModelInfo,
 }
 
 impl Embedder {
@@ -139,12 +143,13 @@ impl Embedder {
 
     /// Wraps an already-built backbone (tests use small fakes).
     pub fn with_backbone(backbone: Box<dyn Backbone>, pre: Preprocess) -> Self {
-        Self { backbone, pre }
+        let info = ModelInfo { preprocess: pre.key(), ..backbone.info().clone() };
+        Self { backbone, pre, info }
     }
 
-    /// Facts about the model.
+    /// Facts about the model, with the preprocessing in use.
     pub fn info(&self) -> &ModelInfo {
-        self.backbone.info()
+        &self.info
     }
 
     /// The preprocessing in use.

@@ -48,6 +48,15 @@ pub struct Preprocess {
 }
 
 impl Preprocess {
+    /// A readable key naming everything that changes the embeddings: two preprocessings with
+    /// the same key give the same input tensor for the same image.
+    pub fn key(&self) -> String {
+        let [m0, m1, m2] = self.mean;
+        let [s0, s1, s2] = self.std;
+        format!("{}px {:?} {:?} mean {m0},{m1},{m2} std {s0},{s1},{s2}", self.size, self.layout, self.crop)
+            .to_lowercase()
+    }
+
     /// Crops/resizes `img` to the model's square input size, optionally mirrored left-right.
     pub fn fit(&self, img: &RgbImage, mirror: bool) -> RgbImage {
         let (w, h) = img.dimensions();

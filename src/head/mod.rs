@@ -265,7 +265,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("head.json");
         head().save(&p).unwrap();
-        let model = |sha: &str, dims| ModelInfo { path: "m.onnx".into(), sha256: sha.into(), dims, classes: None };
+        let model = |sha: &str, dims| ModelInfo { path: "m.onnx".into(), sha256: sha.into(), dims, classes: None, preprocess: String::new() };
         assert_eq!(Head::load(&p, &model("aa", 2)).unwrap(), head());
         let e = Head::load(&p, &model("bb", 2)).unwrap_err();
         assert!(matches!(e, HeadError::WrongModel { .. }), "{e}");

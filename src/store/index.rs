@@ -1,12 +1,10 @@
-//! `index.json`: the record of every example (label, files, content hash, where it came from).
-//!
-//! The example files are the truth; the index adds what the files do not hold (origin, time,
-//! content hash for duplicate detection) and is reconciled with a folder scan on open.
+//! `index.json` of the file layout used before the SQLite store (version 1): read only to
+//! migrate such a data folder, and to show it without writing when it cannot be migrated.
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-/// Where an example came from.
+/// Where an example came from (`source` in `index.json`, `origin` in the database).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
 pub enum Origin {
@@ -39,12 +37,9 @@ impl From<Origin> for String {
     }
 }
 
-/// Current index format version.
-pub const VERSION: u32 = 1;
-
 /// One stored example as recorded in the index.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Entry {
+pub struct IndexEntry {
     /// Unique id; also the file stem of the example's files. Ids sort in capture order.
     pub id: String,
     /// The label it is an example of.
@@ -68,5 +63,5 @@ pub struct Index {
     /// Format version.
     pub version: u32,
     /// All examples, in id order.
-    pub examples: Vec<Entry>,
+    pub examples: Vec<IndexEntry>,
 }

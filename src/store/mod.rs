@@ -1,31 +1,34 @@
-//! The example store: a data folder holding, per label, each example's image and its cached
-//! embedding, plus `index.json`.
+//! The example store: every taught example (label, image, cached embedding) in one SQLite
+//! database, `DATA/teachcam.db` (see [`db`] for why and how it is durable).
 //!
-//! ```text
-//! DATA/index.json
-//! DATA/examples/<label>/<id>.jpg   the image as captured or imported
-//! DATA/examples/<label>/<id>.emb   its embedding(s), see [`embfile`]
-//! ```
-//! Every file is written with [`crate::fsutil::write_atomic`], image first, embedding second,
-//! index last, so a crash at any point leaves a readable store: on open, examples missing from
-//! the index are recovered from the folders, and an image whose embedding is missing or damaged
-//! is reported by [`Store::load`] for re-embedding. Nothing is ever deleted except by an
-//! explicit [`Store::remove`].
+//! - Each capture is one transaction, durable when [`Store::add`] returns (one fsync of the
+//!   journal): only then is it acknowledged.
+//! - Opening never needs to write: on a full or read-only disk the store opens read-only and
+//!   says why ([`Store::read_only`]), so the daemon still detects with its saved head.
+//! - A data folder in the older file layout ([`legacy`]) is migrated on first writable open,
+//!   in one transaction, then its files are moved to `DATA/migrated-files/` (never deleted).
+//! - Damaged examples are moved to `DATA/quarantine/` with a note ([`Store::quarantine`]),
+//!   never deleted; nothing is deleted except by an explicit [`Store::remove`].
 
+mod check;
+mod db;
 pub mod embfile;
 pub mod index;
-mod reconcile;
+pub mod legacy;
+mod migrate;
+mod quarantine;
+mod rows;
+
+pub use check::CheckReport;
+pub use db::DB_FILE;
+pub use index::Origin;
 
 use crate::embed::{Embedding, ModelInfo};
-use crate::fsutil::{clean_temp_files, create_dir_durable, write_atomic};
-use index::Index;
-pub use index::{Entry, Origin};
-use reconcile::reconcile;
-use sha2::{Digest, Sha256};
+use crate::fsutil::{clean_temp_files, create_dir_durable, OsFs};
+use rusqlite::Connection;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Why the store could not be opened or written.
 #[derive(Debug, thiserror::Error)]
@@ -36,14 +39,56 @@ pub enum StoreError {
         /// The file or folder.
         path: PathBuf,
         /// The underlying error.
+        #[source]
         source: std::io::Error,
     },
-    /// A label name cannot be used (it names a folder).
+    /// A label name cannot be used.
     #[error("invalid label {0:?}: use 1-32 letters, digits, '-' or '_', starting with a letter or digit")]
     BadLabel(String),
+    /// The database reported an error.
+    #[error("database {path}: {reason}")]
+    Db {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's message.
+        reason: String,
+    },
+    /// The disk holding the data folder is full.
+    #[error("database {path}: the disk is full; nothing was stored (free some space: captures resume by themselves)")]
+    Full {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// The data folder cannot be written (read-only file system or permissions).
+    #[error("database {path} cannot be written: {reason}")]
+    ReadOnly {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The database file is damaged or not a database.
+    #[error("database {path} is damaged: {reason}")]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's message.
+        reason: String,
+    },
+    /// A read-only command was pointed at a folder that holds no examples.
+    #[error("no teachcam data in {0} (no {DB_FILE}); check --data or data_dir in the config")]
+    Missing(PathBuf),
+    /// The store was opened read-only (see [`Store::read_only`]) and a change was asked for.
+    #[error("data folder {root} is read-only ({reason}); nothing was stored")]
+    NotWritable {
+        /// The data folder.
+        root: PathBuf,
+        /// Why it is read-only.
+        reason: String,
+    },
 }
 
-/// Something wrong with one stored file: reported, skipped, never fatal to the rest.
+/// Something wrong with one stored file or example: reported, skipped, never fatal to the rest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     /// The file concerned.
@@ -58,10 +103,27 @@ impl fmt::Display for Problem {
     }
 }
 
+/// One stored example's identity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Unique id; ids sort in capture order.
+    pub id: String,
+    /// The label it is an example of.
+    pub label: String,
+    /// The image format's file extension (`jpg`, `png`).
+    pub ext: String,
+    /// Hex sha256 of the image bytes (duplicate detection, damage detection).
+    pub sha256: String,
+    /// Where it came from.
+    pub origin: Origin,
+    /// Seconds since the Unix epoch when it was added (0 when unknown).
+    pub added: u64,
+}
+
 /// A stored example with its embedding loaded.
 #[derive(Debug, Clone)]
 pub struct Example {
-    /// The index entry.
+    /// The entry.
     pub entry: Entry,
     /// The cached embedding.
     pub embedding: Embedding,
@@ -74,7 +136,7 @@ pub struct NewExample<'a> {
     pub label: &'a str,
     /// The image bytes, stored as given.
     pub image: &'a [u8],
-    /// The image file's extension (`jpg`, `png`).
+    /// The image format's extension (`jpg`, `png`).
     pub ext: &'a str,
     /// Its embedding.
     pub embedding: &'a Embedding,
@@ -82,37 +144,42 @@ pub struct NewExample<'a> {
     pub origin: Origin,
 }
 
-/// An example whose embedding must be (re)computed from its image.
+/// An example whose embedding must be (re)computed from its image ([`Store::image`]).
 #[derive(Debug, Clone)]
 pub struct Stale {
-    /// The index entry.
+    /// The entry.
     pub entry: Entry,
-    /// The image file to embed.
-    pub image: PathBuf,
-    /// Why: missing, damaged, or made by another model.
+    /// Why: missing, damaged, non-finite, or made by another model or preprocessing.
     pub reason: String,
 }
 
 /// What [`Store::load`] found.
 #[derive(Debug, Default)]
 pub struct Loaded {
-    /// Examples with a valid embedding from the current model.
+    /// Examples with a valid embedding from the current model and preprocessing.
     pub examples: Vec<Example>,
     /// Examples to re-embed from their image.
     pub stale: Vec<Stale>,
-    /// Files that could not be used at all.
-    pub problems: Vec<Problem>,
+    /// Examples whose image is damaged (its hash differs from the one taken when stored):
+    /// to [`Store::quarantine`].
+    pub damaged: Vec<Stale>,
 }
 
 /// An open data folder.
-#[derive(Debug)]
 pub struct Store {
     root: PathBuf,
-    index: Index,
+    conn: Connection,
+    read_only: Option<String>,
     problems: Vec<Problem>,
 }
 
-/// Checks a label can be used as a folder name.
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store").field("root", &self.root).field("read_only", &self.read_only).finish()
+    }
+}
+
+/// Checks a label can be used (it names folders in exports and the old layout).
 pub fn validate_label(label: &str) -> Result<(), StoreError> {
     let ok = (1..=32).contains(&label.len())
         && label.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
@@ -124,40 +191,52 @@ pub fn validate_label(label: &str) -> Result<(), StoreError> {
     }
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io { path: path.to_path_buf(), source }
-}
-
 impl Store {
-    /// Opens (creating if needed) the data folder at `root` and reconciles the index with the
-    /// example folders. Problems found are available from [`Store::problems`].
+    /// Opens the data folder at `root` for capturing and training, creating it if needed and
+    /// migrating an old-layout folder. When it cannot be written (full or read-only disk,
+    /// permissions) it opens read-only instead and says why in [`Store::read_only`]; only a
+    /// folder that can be neither created nor read is an error.
     pub fn open(root: &Path) -> Result<Self, StoreError> {
-        let examples = root.join("examples");
-        create_dir_durable(&examples).map_err(io_err(&examples))?;
-        clean_temp_files(root);
-        let mut problems = Vec::new();
-        let index_path = root.join("index.json");
-        let mut index = match std::fs::read(&index_path) {
-            Ok(bytes) => match serde_json::from_slice::<Index>(&bytes) {
-                Ok(ix) => ix,
-                Err(e) => {
-                    problems.push(Problem {
-                        path: index_path.clone(),
-                        reason: format!("unreadable ({e}); rebuilt from the example folders"),
-                    });
-                    Index::default()
-                }
+        let writable = create_dir_durable(&OsFs, root).map_err(|e| e.to_string()).and_then(|()| {
+            let mut problems = Vec::new();
+            for name in clean_temp_files(root) {
+                problems.push(Problem { path: root.join(name), reason: "a temporary file teachcam did not write; left alone".into() });
+            }
+            let conn = quarantine::open_or_set_aside(root, &mut problems).map_err(|e| e.to_string())?;
+            Ok((conn, problems))
+        });
+        match writable {
+            Ok((mut conn, mut problems)) => match migrate::migrate(&OsFs, root, &mut conn, &mut problems) {
+                Ok(()) => Ok(Self { root: root.to_path_buf(), conn, read_only: None, problems }),
+                Err(e) => Self::read_only_after(root, e.to_string()),
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Index::default(),
-            Err(e) => return Err(io_err(&index_path)(e)),
-        };
-        index.version = index::VERSION;
-        let changed = reconcile(root, &mut index, &mut problems)?;
-        let store = Self { root: root.to_path_buf(), index, problems };
-        if changed {
-            store.write_index()?;
+            Err(reason) if root.is_dir() => Self::read_only_after(root, reason),
+            Err(reason) => Err(StoreError::Io { path: root.into(), source: std::io::Error::other(reason) }),
         }
+    }
+
+    fn read_only_after(root: &Path, reason: String) -> Result<Self, StoreError> {
+        let mut store = Self::open_read_only(root)?;
+        store.read_only = Some(reason);
         Ok(store)
+    }
+
+    /// Opens the data folder at `root` without creating or changing anything (for `status`,
+    /// `predict`, `eval`, `check`). A folder in the old layout is read as it is.
+    pub fn open_read_only(root: &Path) -> Result<Self, StoreError> {
+        let db_path = root.join(DB_FILE);
+        let mut problems = Vec::new();
+        let conn = if db_path.is_file() && !migrate::pending(root, &db_path) {
+            db::open_ro(&db_path)?
+        } else if legacy::present(root) {
+            let conn = db::open_memory()?;
+            migrate::load_legacy(&conn, root, &mut problems)?;
+            conn
+        } else {
+            return Err(StoreError::Missing(root.to_path_buf()));
+        };
+        let reason = "opened read-only".to_string();
+        Ok(Self { root: root.to_path_buf(), conn, read_only: Some(reason), problems })
     }
 
     /// The data folder.
@@ -165,133 +244,103 @@ impl Store {
         &self.root
     }
 
-    /// Problems noticed when the store was opened (damaged index, stray files).
+    /// Why the store is read-only, when it is.
+    pub fn read_only(&self) -> Option<&str> {
+        self.read_only.as_deref()
+    }
+
+    /// Problems noticed when the store was opened (damaged files, strays, migration notes).
     pub fn problems(&self) -> &[Problem] {
         &self.problems
     }
 
-    /// All index entries, in capture order.
-    pub fn entries(&self) -> &[Entry] {
-        &self.index.examples
+    fn db_path(&self) -> PathBuf {
+        self.root.join(DB_FILE)
+    }
+
+    fn writable(&self) -> Result<(), StoreError> {
+        match &self.read_only {
+            Some(reason) => Err(StoreError::NotWritable { root: self.root.clone(), reason: reason.clone() }),
+            None => Ok(()),
+        }
+    }
+
+    /// Every entry, in capture order.
+    pub fn entries(&self) -> Vec<Entry> {
+        rows::entries(&self.conn, "", []).unwrap_or_default()
+    }
+
+    /// Number of examples stored.
+    pub fn len(&self) -> usize {
+        rows::count(&self.conn).unwrap_or(0)
+    }
+
+    /// True when nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The newest entry, if any.
+    pub fn last(&self) -> Option<Entry> {
+        rows::entries(&self.conn, "ORDER BY id DESC LIMIT 1", []).ok()?.pop()
     }
 
     /// Number of examples per label, labels in name order.
     pub fn counts(&self) -> BTreeMap<String, usize> {
-        let mut m = BTreeMap::new();
-        for e in &self.index.examples {
-            *m.entry(e.label.clone()).or_insert(0) += 1;
-        }
-        m
+        rows::counts(&self.conn).unwrap_or_default()
     }
 
     /// The entry whose image has this sha256, if any.
-    pub fn find_by_sha256(&self, sha256: &str) -> Option<&Entry> {
-        self.index.examples.iter().find(|e| e.sha256 == sha256)
+    pub fn find_by_sha256(&self, sha256: &str) -> Option<Entry> {
+        rows::entries(&self.conn, "WHERE sha256 = ?1", [sha256]).ok()?.into_iter().next()
     }
 
-    /// Adds an example (image, then its embedding from the backbone `model`, then the index
-    /// entry). Returns the new entry.
+    /// Adds an example (image, embedding from the backbone `model`) in one transaction;
+    /// returns its entry once it is durable.
     pub fn add(&mut self, new: NewExample<'_>, model: &ModelInfo) -> Result<Entry, StoreError> {
-        let NewExample { label, image, ext, embedding, origin } = new;
-        validate_label(label)?;
-        let dir = self.label_dir(label);
-        create_dir_durable(&dir).map_err(io_err(&dir))?;
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-        let mut n = 0;
-        let id = loop {
-            let id = format!("{:013}-{n:03}", now.as_millis());
-            if !self.index.examples.iter().any(|e| e.id == id) && !dir.join(format!("{id}.emb")).exists() {
-                break id;
-            }
-            n += 1;
-        };
-        let image_name = format!("{id}.{}", ext.to_ascii_lowercase());
-        let image_path = dir.join(&image_name);
-        write_atomic(&image_path, image).map_err(io_err(&image_path))?;
-        let emb_path = dir.join(format!("{id}.emb"));
-        write_atomic(&emb_path, &embfile::encode(&model.sha256, embedding)).map_err(io_err(&emb_path))?;
-        let entry = Entry {
-            id,
-            label: label.to_string(),
-            image: image_name,
-            sha256: hex::encode(Sha256::digest(image)),
-            origin,
-            added: now.as_secs(),
-        };
-        self.index.examples.push(entry.clone());
-        self.write_index()?;
-        Ok(entry)
+        self.writable()?;
+        validate_label(new.label)?;
+        rows::add(&self.conn, new, model).map_err(db::err(&self.db_path()))
     }
 
     /// Replaces the cached embedding of an existing example (after re-embedding it).
     pub fn update_embedding(&self, entry: &Entry, embedding: &Embedding, model: &ModelInfo) -> Result<(), StoreError> {
-        let path = self.label_dir(&entry.label).join(format!("{}.emb", entry.id));
-        write_atomic(&path, &embfile::encode(&model.sha256, embedding)).map_err(io_err(&path))
+        self.writable()?;
+        rows::update_embedding(&self.conn, &entry.id, embedding, model).map_err(db::err(&self.db_path()))
     }
 
-    /// Removes an example's files and index entry (UNDO / CLEAR).
+    /// Removes an example (UNDO). Returns its entry, or `None` when there is no such id.
     pub fn remove(&mut self, id: &str) -> Result<Option<Entry>, StoreError> {
-        let Some(pos) = self.index.examples.iter().position(|e| e.id == id) else {
-            return Ok(None);
-        };
-        let entry = self.index.examples.remove(pos);
-        // Index first: a crash after this leaves unindexed files, which reconcile re-adds,
-        // never an index entry pointing at nothing.
-        self.write_index()?;
-        let dir = self.label_dir(&entry.label);
-        for f in [entry.image.clone(), format!("{}.emb", entry.id)] {
-            let p = dir.join(f);
-            if let Err(e) = std::fs::remove_file(&p) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    return Err(io_err(&p)(e));
-                }
-            }
-        }
-        Ok(Some(entry))
+        self.writable()?;
+        rows::remove(&self.conn, id).map_err(db::err(&self.db_path()))
     }
 
-    /// Reads every example's embedding. Embeddings made by another backbone than `model`,
-    /// missing or damaged are returned as [`Loaded::stale`] (their image is intact and can be
-    /// re-embedded); examples whose image is gone are [`Loaded::problems`].
+    /// The image bytes of an example.
+    pub fn image(&self, id: &str) -> Result<Vec<u8>, StoreError> {
+        rows::image(&self.conn, id).map_err(db::err(&self.db_path()))
+    }
+
+    /// Reads every example's embedding, checking each image against its stored hash. Embeddings
+    /// missing, damaged, non-finite, or made by another backbone or preprocessing than `model`
+    /// are [`Loaded::stale`] (the image is intact: re-embed it); damaged images are
+    /// [`Loaded::damaged`].
     pub fn load(&self, model: &ModelInfo) -> Loaded {
-        let model_sha256 = &model.sha256;
-        let mut out = Loaded::default();
-        for entry in &self.index.examples {
-            let dir = self.label_dir(&entry.label);
-            let image = dir.join(&entry.image);
-            let emb_path = dir.join(format!("{}.emb", entry.id));
-            let stale = |reason: String| Stale { entry: entry.clone(), image: image.clone(), reason };
-            match std::fs::read(&emb_path) {
-                Ok(bytes) => match embfile::decode(&bytes) {
-                    Ok(f) if f.model_sha256 == *model_sha256 => {
-                        out.examples.push(Example { entry: entry.clone(), embedding: f.embedding });
-                        continue;
-                    }
-                    Ok(_) => out.stale.push(stale("embedded by a different model".into())),
-                    Err(e) => {
-                        out.problems.push(Problem { path: emb_path.clone(), reason: e.to_string() });
-                        out.stale.push(stale(e.to_string()));
-                    }
-                },
-                Err(e) => out.stale.push(stale(format!("embedding missing ({e})"))),
-            }
-            if !image.is_file() {
-                let s = out.stale.pop().expect("just pushed");
-                out.problems
-                    .push(Problem { path: image, reason: format!("image missing and {}; example skipped", s.reason) });
-            }
-        }
-        out
+        rows::load(&self.conn, model).unwrap_or_else(|e| {
+            log::error!("{}", db::err(&self.db_path())(e));
+            Loaded::default()
+        })
     }
 
-    fn label_dir(&self, label: &str) -> PathBuf {
-        self.root.join("examples").join(label)
+    /// Moves an example out of the store into `DATA/quarantine/` (its image and a note saying
+    /// why), then removes it from the database. Returns the image's new path.
+    pub fn quarantine(&mut self, entry: &Entry, reason: &str) -> Result<PathBuf, StoreError> {
+        self.writable()?;
+        quarantine::example(&OsFs, &self.root, &self.conn, entry, reason)
     }
 
-    fn write_index(&self) -> Result<(), StoreError> {
-        let path = self.root.join("index.json");
-        let json = serde_json::to_vec_pretty(&self.index).expect("index serialises");
-        write_atomic(&path, &json).map_err(io_err(&path))
+    /// Verifies every example (see [`CheckReport`]); with `decode`, also decodes every image.
+    pub fn check(&self, model: Option<&ModelInfo>, decode: bool) -> CheckReport {
+        check::check(self, model, decode)
     }
 }
 

@@ -167,7 +167,7 @@ mod tests {
     use super::*;
 
     fn model(sha: &str, dims: usize) -> ModelInfo {
-        ModelInfo { path: "m.onnx".into(), sha256: sha.into(), dims, classes: None }
+        ModelInfo { path: "m.onnx".into(), sha256: sha.into(), dims, classes: None, preprocess: String::new() }
     }
 
     #[test]

@@ -16,7 +16,7 @@ fn examples(label: &str, axis: usize, n: usize, rng: &mut impl Rng) -> Vec<Examp
                 entry: Entry {
                     id: format!("{label}-{i:04}"),
                     label: label.into(),
-                    image: String::new(),
+                    ext: "jpg".into(),
                     sha256: String::new(),
                     origin: Origin::Camera,
                     added: 0,
@@ -28,7 +28,7 @@ fn examples(label: &str, axis: usize, n: usize, rng: &mut impl Rng) -> Vec<Examp
 }
 
 fn model() -> ModelInfo {
-    ModelInfo { path: "m.onnx".into(), sha256: "sha".into(), dims: 16, classes: None }
+    ModelInfo { path: "m.onnx".into(), sha256: "sha".into(), dims: 16, classes: None, preprocess: String::new() }
 }
 
 /// Trains in the order `class_order` gives for these examples and no config labels.

@@ -131,8 +131,8 @@ fn holding_a_label_button_captures_one_example_per_frame_and_blinks_its_led() {
     rig.settle();
     assert!(rig.frame(RED).captured.is_empty(), "released: no more captures");
     assert_eq!(rig.stored("cat"), 2);
-    let files = std::fs::read_dir(rig.data().join("examples/cat")).unwrap().count();
-    assert_eq!(files, 4, "an image and an embedding per example");
+    let on_disk = crate::store::Store::open_read_only(rig.data()).unwrap();
+    assert_eq!(on_disk.counts()["cat"], 2, "durable, seen by another reader");
     assert_eq!(rig.frame(RED).leds, LedState::off(2), "no head: nothing lit, status off");
 }
 
@@ -146,7 +146,7 @@ fn undo_removes_the_last_example_only() {
     rig.settle();
     rig.tap(Control::Undo);
     assert_eq!((rig.stored("cat"), rig.stored("dog")), (1, 0));
-    assert_eq!(std::fs::read_dir(rig.data().join("examples/cat")).unwrap().count(), 2);
+    assert_eq!(crate::store::Store::open_read_only(rig.data()).unwrap().len(), 1);
     // Undo with nothing left is harmless.
     rig.tap(Control::Undo);
     rig.tap(Control::Undo);
@@ -228,8 +228,14 @@ fn a_failed_training_keeps_the_old_head_and_blinks_the_status_led() {
 #[test]
 fn a_failed_capture_stores_nothing_blinks_and_the_daemon_goes_on() {
     let mut rig = Rig::new(&["cat", "dog"]);
-    // The cat folder cannot be created: a file is in its place.
-    std::fs::write(rig.data().join("examples/cat"), b"not a folder").unwrap();
+    // The database refuses cat examples (as a full or failing disk would).
+    rusqlite::Connection::open(rig.data().join(crate::store::DB_FILE))
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON examples WHEN NEW.label = 'cat'
+             BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END;",
+        )
+        .unwrap();
     rig.sim.press(Control::Label(0)).unwrap();
     let r = rig.frame(RED);
     assert!(r.captured.is_empty(), "nothing acknowledged");

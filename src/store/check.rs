@@ -1,0 +1,80 @@
+//! Verifying a store (`teachcam check`): SQLite's own consistency check, then every example's
+//! image against its hash (and, on request, that it decodes) and its cached embedding.
+
+use super::{rows, Store};
+use crate::embed::ModelInfo;
+use serde::Serialize;
+
+/// What [`Store::check`] found.
+#[derive(Debug, Default, Serialize)]
+pub struct CheckReport {
+    /// Number of examples.
+    pub examples: usize,
+    /// Every example's id, in capture order.
+    pub ids: Vec<String>,
+    /// Examples whose image is damaged or does not decode, with the reason.
+    pub damaged: Vec<Damage>,
+    /// Examples whose cached embedding must be recomputed (only checked with a model).
+    pub stale: usize,
+    /// Problems with the store as a whole (SQLite's integrity check, files found on open).
+    pub problems: Vec<String>,
+}
+
+/// One damaged example.
+#[derive(Debug, Serialize)]
+pub struct Damage {
+    /// Its id.
+    pub id: String,
+    /// Its label.
+    pub label: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl CheckReport {
+    /// True when nothing is damaged and the database is consistent.
+    pub fn ok(&self) -> bool {
+        self.damaged.is_empty() && self.problems.is_empty()
+    }
+}
+
+pub(super) fn check(store: &Store, model: Option<&ModelInfo>, decode: bool) -> CheckReport {
+    let mut report = CheckReport { problems: store.problems().iter().map(|p| p.to_string()).collect(), ..Default::default() };
+    match store.conn.query_row("PRAGMA quick_check", [], |r| r.get::<_, String>(0)) {
+        Ok(s) if s == "ok" => {}
+        Ok(s) => report.problems.push(format!("database: {s}")),
+        Err(e) => report.problems.push(format!("database: {e}")),
+    }
+    for entry in store.entries() {
+        report.examples += 1;
+        report.ids.push(entry.id.clone());
+        let damage = |reason: String| Damage { id: entry.id.clone(), label: entry.label.clone(), reason };
+        let image = match store.image(&entry.id) {
+            Ok(i) => i,
+            Err(e) => {
+                report.damaged.push(damage(e.to_string()));
+                continue;
+            }
+        };
+        if !rows::intact(&entry, &image) {
+            report.damaged.push(damage("image differs from what was stored (hash mismatch)".into()));
+            continue;
+        }
+        if decode {
+            if let Err(e) = crate::imageio::decode_rgb(&image, &format!("example {}", entry.id)) {
+                report.damaged.push(damage(e.to_string()));
+                continue;
+            }
+        }
+        if let Some(model) = model {
+            let (key, blob): (String, Vec<u8>) = store
+                .conn
+                .query_row("SELECT embed_key, embedding FROM examples WHERE id = ?1", [&entry.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap_or_default();
+            if rows::unusable(&key, &blob, model).is_err() {
+                report.stale += 1;
+            }
+        }
+    }
+    report
+}
