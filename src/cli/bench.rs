@@ -3,7 +3,7 @@
 //! Figures are medians over repeated runs in this process; ratios compare peers measured the
 //! same way (1 vs N inference threads, this model vs `--compare`), never absolute limits.
 
-use super::{open_embedder, open_store};
+use super::{open_embedder, open_store_read_only};
 use crate::config::Config;
 use crate::embed::{Crop, Embedder, Preprocess};
 use anyhow::Result;
@@ -101,8 +101,13 @@ pub fn run(config: &Config, iters: usize, compare: Option<&std::path::Path>) -> 
 
 /// Times training on the stored examples, head prediction and the nothing-known check.
 fn train_and_predict(config: &Config, info: &crate::embed::ModelInfo) -> Result<()> {
-    let store = open_store(config)?;
-    let examples = store.load(info).examples;
+    let examples = match open_store_read_only(config) {
+        Ok(store) => store.load(info).examples,
+        Err(e) => {
+            println!("train                      n/a ({e})");
+            return Ok(());
+        }
+    };
     if examples.is_empty() {
         println!("train                      n/a (no examples stored with this model)");
     } else {

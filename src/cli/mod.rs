@@ -2,6 +2,7 @@
 
 mod background_cmd;
 mod bench;
+mod check;
 mod embed_many;
 mod eval;
 mod import;
@@ -73,6 +74,12 @@ pub enum Command {
     },
     /// Examples per label, head age and metrics.
     Status,
+    /// Verify the data folder (nothing is changed): every example's image and embedding.
+    Check {
+        /// Print JSON: examples, ids, damaged, stale, problems, ok.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the daemon: camera → live prediction → LEDs; buttons capture and train.
     Run,
     /// Play a scripted session (replay + simulated buttons) through the daemon.
@@ -144,6 +151,13 @@ fn init_logging() {
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    if !matches!(cli.command, Command::Run | Command::Scenario { .. }) {
+        // A command piped into `head` ends quietly when the pipe closes, as other tools do,
+        // instead of panicking in `println!`. The daemon keeps Rust's default (EPIPE as an
+        // error) for its sockets.
+        // SAFETY: restoring a signal's default disposition has no preconditions.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
     let mut config = load_config(cli.config.as_deref())?;
     if let Some(d) = cli.data {
         config.data_dir = d;
@@ -154,6 +168,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Predict { json, paths } => eval::predict(&config, &paths, json),
         Command::Eval { json, dir, background } => eval::eval(&config, &dir, background.as_deref(), json),
         Command::Status => status::run(&config),
+        Command::Check { json } => check::run(&config, json),
         Command::Run => crate::daemon::run(&config),
         Command::Selftest { seconds } => selftest::run(&config, seconds),
         Command::Scenario { file, out, json } => scenario(&config, &file, out.as_deref(), json),
@@ -214,6 +229,15 @@ pub fn load_config(path: Option<&Path>) -> Result<Config> {
 /// Opens the data folder, logging any problems found in it.
 pub fn open_store(config: &Config) -> Result<Store> {
     let store = Store::open(&config.data_dir)?;
+    for p in store.problems() {
+        log::warn!("{p}");
+    }
+    Ok(store)
+}
+
+/// Opens the data folder without creating or changing anything (read-only commands).
+pub fn open_store_read_only(config: &Config) -> Result<Store> {
+    let store = Store::open_read_only(&config.data_dir)?;
     for p in store.problems() {
         log::warn!("{p}");
     }

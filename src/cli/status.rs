@@ -1,6 +1,6 @@
 //! `teachcam status`: examples per label with a progress bar, head age and metrics.
 
-use super::{open_store, report};
+use super::{open_store_read_only, report};
 use crate::config::Config;
 use crate::head::{Head, HeadError};
 use anyhow::Result;
@@ -28,7 +28,7 @@ fn age(then: u64) -> String {
 
 /// Prints the store and head state.
 pub fn run(config: &Config) -> Result<()> {
-    let store = open_store(config)?;
+    let store = open_store_read_only(config)?;
     let counts = store.counts();
     println!("data folder {}: {} examples, {} labels", config.data_dir.display(), store.entries().len(), counts.len());
     let mut labels: Vec<String> = config.labels.clone();
@@ -40,6 +40,9 @@ pub fn run(config: &Config) -> Result<()> {
         println!("  {l:w$}  {}  {n:>4}{hint}", bar(n));
     }
     match Head::read(&config.head_path()) {
+        Ok(h) if !made_for_config(&h, config) => {
+            println!("head: trained for another model or preprocessing than configured: not used; press TRAIN or run `teachcam train`")
+        }
         Ok(h) => {
             let r = &h.report;
             let trained: usize = r.counts.iter().sum();
@@ -69,4 +72,13 @@ pub fn run(config: &Config) -> Result<()> {
         Err(e) => println!("head: {e}"),
     }
     Ok(())
+}
+
+/// True when `head` was trained on the configured model file and preprocessing (checked
+/// without loading the model).
+fn made_for_config(head: &Head, config: &Config) -> bool {
+    use sha2::{Digest, Sha256};
+    let Ok(bytes) = std::fs::read(&config.model.path) else { return false };
+    let same_model = hex::encode(Sha256::digest(bytes)) == head.model_sha256;
+    same_model && head.preprocess.as_ref().is_none_or(|p| *p == config.model.preprocess().key())
 }

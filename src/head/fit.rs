@@ -104,6 +104,7 @@ pub fn fit(rows: &[Row<'_>], labels: &[String], model: &ModelInfo, cfg: &HeadCon
         version: VERSION,
         labels: labels.to_vec(),
         model_sha256: model.sha256.clone(),
+        preprocess: Some(model.preprocess.clone()),
         dims: model.dims,
         features,
         weights,

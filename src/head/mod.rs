@@ -13,7 +13,7 @@ pub use openset::{Novelty, OpenSet};
 pub use report::{Baseline, TrainReport};
 
 use crate::embed::ModelInfo;
-use crate::fsutil::write_atomic;
+use crate::fsutil::{write_atomic_with, Fs, OsFs};
 use ndarray::{Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -42,6 +42,16 @@ pub enum HeadError {
         path: PathBuf,
         /// What is wrong.
         reason: String,
+    },
+    /// The head was trained on embeddings made with other preprocessing settings.
+    #[error("head file {path} was trained on embeddings made with other preprocessing ({head}; now {now}): retrain with `teachcam train` (stored examples are re-embedded automatically)")]
+    WrongPreprocess {
+        /// The head file.
+        path: PathBuf,
+        /// The preprocessing recorded in the head.
+        head: String,
+        /// The preprocessing configured now.
+        now: String,
     },
     /// The head was trained on another backbone's embeddings.
     #[error("head file {path} was trained with model sha256 {head_sha:.12}…, but the loaded model is {model_sha:.12}…; retrain with `teachcam train` (stored examples are re-embedded automatically)")]
@@ -87,6 +97,10 @@ pub struct Head {
     pub labels: Vec<String>,
     /// sha256 of the backbone whose embeddings the head was trained on.
     pub model_sha256: String,
+    /// The preprocessing of those embeddings ([`crate::embed::Preprocess::key`]); absent in
+    /// heads from before it was recorded, which are taken as made with the current one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preprocess: Option<String>,
     /// Embedding length.
     pub dims: usize,
     /// How an embedding becomes the feature vector the weights apply to.
@@ -133,10 +147,16 @@ impl Head {
         self.labels.iter().position(|l| l == label)
     }
 
-    /// Saves the head atomically.
+    /// Saves the head atomically: after a crash at any instant the file holds the old head or
+    /// this one.
     pub fn save(&self, path: &Path) -> Result<(), HeadError> {
+        self.save_with(&OsFs, path)
+    }
+
+    /// [`Head::save`] through the file operations `fs` (crash tests use a simulated one).
+    pub fn save_with(&self, fs: &dyn Fs, path: &Path) -> Result<(), HeadError> {
         let json = serde_json::to_vec_pretty(self).expect("head serialises");
-        write_atomic(path, &json).map_err(|source| HeadError::Io { path: path.to_path_buf(), source })
+        write_atomic_with(fs, path, &json).map_err(|source| HeadError::Io { path: path.to_path_buf(), source })
     }
 
     /// Reads a head file without checking it against a backbone (for `status`).
@@ -160,6 +180,9 @@ impl Head {
                 head_sha: head.model_sha256,
                 model_sha: model_sha256.into(),
             });
+        }
+        if let Some(p) = head.preprocess.as_ref().filter(|p| !model.preprocess.is_empty() && **p != model.preprocess) {
+            return Err(HeadError::WrongPreprocess { path: path.into(), head: p.clone(), now: model.preprocess.clone() });
         }
         let k = head.labels.len();
         let consistent = head.version == VERSION
@@ -223,6 +246,7 @@ mod tests {
             version: VERSION,
             labels: vec!["cat".into(), "dog".into()],
             model_sha256: "aa".into(),
+            preprocess: Some("p1".into()),
             dims: 2,
             features: Features { centre: vec![0.0, 0.0], scale: 1.0 },
             weights: vec![vec![5.0, 0.0], vec![0.0, 5.0]],
@@ -265,8 +289,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("head.json");
         head().save(&p).unwrap();
-        let model = |sha: &str, dims| ModelInfo { path: "m.onnx".into(), sha256: sha.into(), dims, classes: None, preprocess: String::new() };
+        let model = |sha: &str, dims| ModelInfo {
+            path: "m.onnx".into(),
+            sha256: sha.into(),
+            dims,
+            classes: None,
+            preprocess: "p1".into(),
+        };
         assert_eq!(Head::load(&p, &model("aa", 2)).unwrap(), head());
+        let other = ModelInfo { preprocess: "p2".into(), ..model("aa", 2) };
+        assert!(matches!(Head::load(&p, &other), Err(HeadError::WrongPreprocess { .. })));
+        let old = Head { preprocess: None, ..head() };
+        old.save(&p).unwrap();
+        assert_eq!(Head::load(&p, &other).unwrap(), old, "a head from before the key was recorded is kept");
+        head().save(&p).unwrap();
         let e = Head::load(&p, &model("bb", 2)).unwrap_err();
         assert!(matches!(e, HeadError::WrongModel { .. }), "{e}");
         assert!(matches!(Head::load(&p, &model("aa", 3)), Err(HeadError::Damaged { .. })));
@@ -274,5 +310,33 @@ mod tests {
         std::fs::write(&p, b"{\"labels\": [").unwrap();
         let e = Head::load(&p, &model("aa", 2)).unwrap_err();
         assert!(e.to_string().contains("head.json"), "{e}");
+    }
+
+    /// A power cut at every file operation of saving a new head over an old one: after the
+    /// reboot the head is the old one or the new one, never damaged or missing.
+    #[test]
+    fn a_power_cut_while_saving_leaves_the_old_or_the_new_head() {
+        use crate::fsutil::sim::SimFs;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("head.json");
+        let new = Head { trained_at: 99, ..head() };
+        let ops = {
+            head().save(&p).unwrap();
+            let fs = SimFs::new(dir.path(), None, |_| false);
+            new.save_with(&fs, &p).unwrap();
+            fs.ops()
+        };
+        for k in 1..=ops + 1 {
+            head().save(&p).unwrap();
+            let fs = SimFs::new(dir.path(), Some(k), |_| false);
+            let saved = new.save_with(&fs, &p).is_ok();
+            fs.crash();
+            let after = Head::read(&p).unwrap_or_else(|e| panic!("crash point {k}: {e}"));
+            if saved {
+                assert_eq!(after, new, "crash point {k}: acknowledged, so the new head");
+            } else {
+                assert!(after == head() || after == new, "crash point {k}");
+            }
+        }
     }
 }

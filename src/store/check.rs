@@ -14,7 +14,9 @@ pub struct CheckReport {
     pub ids: Vec<String>,
     /// Examples whose image is damaged or does not decode, with the reason.
     pub damaged: Vec<Damage>,
-    /// Examples whose cached embedding must be recomputed (only checked with a model).
+    /// Examples whose cached embedding must be recomputed from the image (missing, damaged,
+    /// non-finite; with a model, also made by another model or preprocessing). Not damage:
+    /// training does it by itself.
     pub stale: usize,
     /// Problems with the store as a whole (SQLite's integrity check, files found on open).
     pub problems: Vec<String>,
@@ -66,14 +68,19 @@ pub(super) fn check(store: &Store, model: Option<&ModelInfo>, decode: bool) -> C
                 continue;
             }
         }
-        if let Some(model) = model {
-            let (key, blob): (String, Vec<u8>) = store
-                .conn
-                .query_row("SELECT embed_key, embedding FROM examples WHERE id = ?1", [&entry.id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .unwrap_or_default();
-            if rows::unusable(&key, &blob, model).is_err() {
-                report.stale += 1;
-            }
+        let (key, blob): (String, Vec<u8>) = store
+            .conn
+            .query_row("SELECT embed_key, embedding FROM examples WHERE id = ?1", [&entry.id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap_or_default();
+        let usable = match model {
+            Some(model) => rows::unusable(&key, &blob, model).is_ok(),
+            None => super::embfile::decode(&blob).is_ok_and(|f| {
+                let e = f.embedding;
+                e.vector.iter().chain(e.mirrored.iter().flatten()).all(|x| x.is_finite())
+            }),
+        };
+        if !usable {
+            report.stale += 1;
         }
     }
     report
