@@ -69,9 +69,11 @@ pub fn open_rw(path: &Path) -> Result<Connection, StoreError> {
         return Err(StoreError::Db { path: path.into(), reason: format!("cannot use WAL mode (got {mode})") });
     }
     conn.pragma_update(None, "synchronous", "FULL").map_err(&e)?;
-    check_version(&conn, path)?;
-    conn.execute_batch(SCHEMA).map_err(&e)?;
-    conn.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(&e)?;
+    if check_version(&conn, path)? != SCHEMA_VERSION {
+        // Only a new (or older) file is written to on open.
+        conn.execute_batch(SCHEMA).map_err(&e)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(&e)?;
+    }
     Ok(conn)
 }
 
@@ -107,7 +109,8 @@ pub fn open_memory() -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-fn check_version(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+/// The file's schema version, refusing a newer one.
+fn check_version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
     let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err(path))?;
     if v > SCHEMA_VERSION {
         return Err(StoreError::Db {
@@ -115,7 +118,7 @@ fn check_version(conn: &Connection, path: &Path) -> Result<(), StoreError> {
             reason: format!("made by a newer teachcam (schema {v}, this one knows {SCHEMA_VERSION}); update teachcam"),
         });
     }
-    Ok(())
+    Ok(v)
 }
 
 /// A meta value.
