@@ -299,13 +299,14 @@ impl Daemon {
     fn finish_training(&mut self, outcome: Outcome, now: Instant) {
         match outcome {
             Ok(head) => {
+                self.health.ok(Area::Training, now);
                 log::info!("trained: {}", head.report.summary());
                 self.detector.install(head);
                 self.telemetry.forget_decision();
                 self.display.feedback.trained(now);
             }
             Err(e) => {
-                log::error!("training failed, the previous head stays in use: {e}");
+                self.health.fail(Area::Training, &format!("failed, the previous head stays in use: {e}"), now);
                 self.display.feedback.training(false, now);
                 self.display.feedback.error(now);
             }
