@@ -17,15 +17,7 @@ pub fn load_examples(store: &mut Store, embedder: &Embedder, mirrored: bool) -> 
     let model = embedder.info().clone();
     let mut loaded = store.load(&model);
     for d in std::mem::take(&mut loaded.damaged) {
-        let what = format!("example {} ({})", d.entry.id, d.entry.label);
-        if store.read_only().is_some() {
-            log::warn!("{what}: {}; skipped", d.reason);
-            continue;
-        }
-        match store.quarantine(&d.entry, &d.reason) {
-            Ok(to) => log::warn!("{what}: {}; moved to {}", d.reason, to.display()),
-            Err(e) => log::warn!("{what}: {}; skipped ({e})", d.reason),
-        }
+        set_aside(store, &d.entry, &d.reason);
     }
     let stale = std::mem::take(&mut loaded.stale);
     if !stale.is_empty() {
@@ -38,22 +30,80 @@ pub fn load_examples(store: &mut Store, embedder: &Embedder, mirrored: bool) -> 
             .zip(images)
             .map(|(s, image)| {
                 let what = format!("stored example {} ({})", s.entry.id, s.entry.label);
-                let img = decode_rgb(&image.map_err(|e| e.to_string())?, &what).map_err(|e| e.to_string())?;
-                embedder.embed(&img, mirrored).map_err(|e| format!("{what}: {e}"))
+                let img = match image.map_err(|e| e.to_string()).and_then(|b| decode_rgb(&b, &what).map_err(|e| e.to_string())) {
+                    Ok(img) => img,
+                    Err(e) => return Reembed::Undecodable(e),
+                };
+                match embedder.embed(&img, mirrored) {
+                    Ok(e) => Reembed::Done(e),
+                    Err(e) => Reembed::Failed(format!("{what}: {e}")),
+                }
             })
-            .collect::<Vec<Result<_, String>>>();
+            .collect();
         for (s, result) in batch.iter().zip(embedded) {
             match result {
-                Ok(embedding) => {
+                Reembed::Done(embedding) => {
                     if store.read_only().is_none() {
                         store.update_embedding(&s.entry, &embedding, &model)?;
                     }
                     loaded.examples.push(Example { entry: s.entry.clone(), embedding });
                 }
-                Err(e) => log::warn!("cannot re-embed a stored example ({e}); example skipped"),
+                Reembed::Undecodable(e) => set_aside(store, &s.entry, &format!("image cannot be decoded ({e})")),
+                Reembed::Failed(e) => log::warn!("cannot re-embed a stored example ({e}); example skipped"),
             }
         }
     }
     loaded.examples.sort_by(|a, b| a.entry.id.cmp(&b.entry.id));
     Ok(loaded)
+}
+
+/// What re-embedding one stored example gave.
+enum Reembed {
+    Done(crate::embed::Embedding),
+    /// The image is damaged: quarantine it.
+    Undecodable(String),
+    /// The backbone failed: skip it this time.
+    Failed(String),
+}
+
+/// Moves a damaged example to the quarantine (when the store is writable) and says so.
+fn set_aside(store: &mut Store, entry: &crate::store::Entry, reason: &str) {
+    let what = format!("example {} ({})", entry.id, entry.label);
+    if store.read_only().is_some() {
+        log::warn!("{what}: {reason}; skipped");
+        return;
+    }
+    match store.quarantine(entry, reason) {
+        Ok(to) => log::warn!("{what}: {reason}; moved to {}", to.display()),
+        Err(e) => log::warn!("{what}: {reason}; skipped ({e})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embed::fake::FakeBackbone;
+    use crate::embed::{Embedding, ModelConfig};
+    use crate::store::{NewExample, Origin};
+
+    #[test]
+    fn stale_examples_are_re_embedded_and_undecodable_ones_quarantined() {
+        let dir = tempfile::tempdir().unwrap();
+        let embedder = FakeBackbone::embedder(&ModelConfig::default());
+        let other = crate::embed::ModelInfo { sha256: "0".repeat(64), ..embedder.info().clone() };
+        let mut store = Store::open(dir.path()).unwrap();
+        let png = crate::imageio::encode_jpeg(&image::RgbImage::from_pixel(8, 8, image::Rgb([200, 10, 10])), 90);
+        let e = Embedding { vector: vec![0.0; 16], mirrored: None, zero_shot: None };
+        for (label, bytes) in [("cat", &png[..]), ("dog", b"not an image")] {
+            let new = NewExample { label, image: bytes, ext: "jpg", embedding: &e, origin: Origin::Camera };
+            store.add(new, &other).unwrap(); // made by another model: stale
+        }
+        let loaded = load_examples(&mut store, &embedder, false).unwrap();
+        assert_eq!(loaded.examples.len(), 1);
+        assert_eq!(loaded.examples[0].entry.label, "cat");
+        assert_eq!(store.len(), 1, "the undecodable dog left the store");
+        let kept: Vec<_> = std::fs::read_dir(dir.path().join("quarantine")).unwrap().flatten().collect();
+        assert_eq!(kept.len(), 2, "its image and a note");
+        assert_eq!(store.load(embedder.info()).examples.len(), 1, "the new embedding was cached");
+    }
 }
