@@ -63,14 +63,15 @@ pub fn evaluate(labels: &[String], truth: &[usize], predicted: &[usize]) -> Metr
 /// result sits just above the highest-confidence prediction the best F1 leaves out, or at
 /// `floor` (the lowest possible top confidence, `1/labels`) when it leaves out none, so no
 /// prediction is called unsure without evidence from the held-out part. `None` when `label`
-/// is never the top label.
+/// is never the top label. A NaN confidence passes no threshold: such an item counts as a
+/// positive never recalled, and the search ends on any input.
 pub fn best_f1_threshold(label: usize, truth: &[usize], top: &[usize], confidence: &[f32], floor: f32) -> Option<f32> {
     let positives = truth.iter().filter(|&&t| t == label).count();
     let mut candidates: Vec<(f32, bool)> = top
         .iter()
         .zip(confidence)
         .zip(truth)
-        .filter(|((&p, _), _)| p == label)
+        .filter(|((&p, &c), _)| p == label && !c.is_nan())
         .map(|((_, &c), &t)| (c, t == label))
         .collect();
     // Highest confidence first: lowering the threshold past each candidate adds it.
@@ -80,7 +81,8 @@ pub fn best_f1_threshold(label: usize, truth: &[usize], top: &[usize], confidenc
     let mut i = 0;
     while i < candidates.len() {
         let c = candidates[i].0;
-        while i < candidates.len() && candidates[i].0 == c {
+        // `total_cmp` equality holds for candidates[i] itself, so every pass moves on.
+        while i < candidates.len() && candidates[i].0.total_cmp(&c).is_eq() {
             if candidates[i].1 {
                 tp += 1
             } else {
@@ -151,6 +153,20 @@ mod tests {
         // The one dog prediction is right: nothing needs rejecting, the floor is kept.
         assert_eq!(best_f1_threshold(1, &truth, &top, &conf, 0.5), Some(0.5));
         assert_eq!(best_f1_threshold(2, &truth, &top, &conf, 0.5), None);
+    }
+
+    #[test]
+    fn best_threshold_search_ends_on_nan_and_infinite_confidences() {
+        // A NaN confidence once made this search loop for ever (`NaN == NaN` is false).
+        let truth = [0, 0, 1, 0, 1];
+        let top = [0, 0, 0, 0, 0];
+        let conf = [f32::NAN, 0.9, 0.8, f32::INFINITY, f32::NEG_INFINITY];
+        let t = best_f1_threshold(0, &truth, &top, &conf, 0.5).expect("cat is predicted");
+        assert!(!t.is_nan(), "{t}");
+        // The NaN cat is never admitted; the dog at 0.8 is excluded by the best F1.
+        assert!(t > 0.8 && t <= 0.9, "{t}");
+        // Only NaN confidences: no evidence, the caller keeps its default.
+        assert_eq!(best_f1_threshold(0, &[0, 0], &[0, 0], &[f32::NAN, f32::NAN], 0.5), None);
     }
 
     #[test]

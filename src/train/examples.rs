@@ -1,6 +1,7 @@
 //! Loading stored examples for training: re-embedding the ones whose cached embedding is stale
 //! and quarantining the ones whose image is damaged.
 
+use super::finite_embedding;
 use crate::embed::Embedder;
 use crate::imageio::decode_rgb;
 use crate::store::{Example, Loaded, Store, StoreError};
@@ -12,7 +13,9 @@ const BATCH: usize = 32;
 /// Loads all examples, re-embedding (and re-caching, when the store is writable) those whose
 /// embedding is missing, damaged or from another model or preprocessing, on all cores.
 /// Damaged images are moved to the quarantine (when writable); examples that cannot be
-/// recovered are reported and skipped.
+/// recovered are reported and skipped. A cached embedding with NaN or infinite values is stale
+/// (the store says so) and is re-embedded; a re-embedding that is not finite either (a broken
+/// model) is skipped, so what is returned is always fit to train on.
 pub fn load_examples(store: &mut Store, embedder: &Embedder, mirrored: bool) -> Result<Loaded, StoreError> {
     let model = embedder.info().clone();
     let mut loaded = store.load(&model);
@@ -35,7 +38,8 @@ pub fn load_examples(store: &mut Store, embedder: &Embedder, mirrored: bool) -> 
                     Err(e) => return Reembed::Undecodable(e),
                 };
                 match embedder.embed(&img, mirrored) {
-                    Ok(e) => Reembed::Done(e),
+                    Ok(e) if finite_embedding(&e, true) => Reembed::Done(e),
+                    Ok(_) => Reembed::Failed(format!("{what}: the model gives NaN or infinite values for its image")),
                     Err(e) => Reembed::Failed(format!("{what}: {e}")),
                 }
             })

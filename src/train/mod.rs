@@ -42,6 +42,22 @@ pub enum TrainError {
     /// An example's label is not in the label order given.
     #[error("an example is labelled {0:?}, which is not among the labels trained")]
     Unlisted(String),
+    /// An example's embedding holds NaN or infinite values (a damaged cache or a broken model).
+    #[error(
+        "example {id} ({label}) has a damaged embedding (NaN or infinite values); nothing was trained: re-embed it from its image (`teachcam train` does) or remove it"
+    )]
+    NonFinite {
+        /// The example's id.
+        id: String,
+        /// Its label.
+        label: String,
+    },
+}
+
+/// True when every value `e` trains on (its vector, and its mirror when `mirrored`) is finite.
+pub fn finite_embedding(e: &crate::embed::Embedding, mirrored: bool) -> bool {
+    let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
+    finite(&e.vector) && (!mirrored || e.mirrored.as_deref().is_none_or(finite))
 }
 
 /// Trains a head whose classes are `labels` (see [`class_order`]; every example's label must
@@ -57,6 +73,9 @@ pub fn train(
 ) -> Result<Head, TrainError> {
     let started = Instant::now();
     let mut by_label: Vec<Vec<&Example>> = vec![Vec::new(); labels.len()];
+    if let Some(e) = examples.iter().find(|e| !finite_embedding(&e.embedding, cfg.use_mirrored)) {
+        return Err(TrainError::NonFinite { id: e.entry.id.clone(), label: e.entry.label.clone() });
+    }
     for e in examples {
         let k = labels
             .iter()

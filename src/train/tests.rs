@@ -131,3 +131,50 @@ fn a_label_without_examples_is_a_class_that_is_never_predicted() {
     let e = train(&data, &labels[..2], &model(), &HeadConfig::default(), None).unwrap_err();
     assert!(matches!(e, TrainError::Unlisted(ref l) if l == "cat"), "{e}");
 }
+
+#[test]
+fn a_nan_embedding_is_refused_naming_the_example() {
+    let mut data = dataset(10);
+    data[13].embedding.vector[4] = f32::NAN;
+    let e = fit(&data).unwrap_err();
+    assert!(matches!(e, TrainError::NonFinite { ref id, ref label } if id == "dog-0003" && label == "dog"), "{e}");
+    assert!(e.to_string().contains("dog-0003 (dog)"), "{e}");
+    // A damaged mirror counts only when mirrors are trained on.
+    let mut data = dataset(10);
+    data[0].embedding.mirrored.as_mut().unwrap()[0] = f32::INFINITY;
+    assert!(matches!(fit(&data), Err(TrainError::NonFinite { .. })));
+    let labels = class_order(&[], ["cat", "dog"]);
+    let cfg = HeadConfig { use_mirrored: false, ..HeadConfig::default() };
+    assert!(train(&data, &labels, &model(), &cfg, None).is_ok());
+}
+
+/// A cached embedding with a NaN in it (the case that once made `train` spin) is re-embedded
+/// from its image by `load_examples`, the cache is repaired, and training runs.
+#[test]
+fn load_examples_re_embeds_a_nan_cache_from_its_image() {
+    use crate::embed::fake::FakeBackbone;
+    use crate::store::{NewExample, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let embedder = FakeBackbone::embedder(&Default::default());
+    let mut store = Store::open(dir.path()).unwrap();
+    for (label, colour) in [("cat", [250, 20, 20]), ("dog", [20, 20, 250])] {
+        let mut png = Vec::new();
+        image::RgbImage::from_pixel(8, 8, image::Rgb(colour))
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let mut embedding = embedder.embed(&image::load_from_memory(&png).unwrap().to_rgb8(), true).unwrap();
+        if label == "dog" {
+            embedding.vector[0] = f32::NAN;
+        }
+        let new = NewExample { label, image: &png, ext: "png", embedding: &embedding, origin: Origin::Camera };
+        store.add(new, embedder.info()).unwrap();
+    }
+    let loaded = load_examples(&mut store, &embedder, true).unwrap();
+    assert_eq!(loaded.examples.len(), 2, "the damaged example is recovered, not lost");
+    assert!(loaded.examples.iter().all(|e| finite_embedding(&e.embedding, true)));
+    drop(store);
+    let again = Store::open(dir.path()).unwrap().load(embedder.info());
+    assert_eq!(again.examples.len(), 2, "the cache was rewritten: {:?}", again.stale);
+    let labels = class_order(&[], ["cat", "dog"]);
+    train(&loaded.examples, &labels, embedder.info(), &HeadConfig::default(), None).expect("trains");
+}
