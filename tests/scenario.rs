@@ -145,3 +145,33 @@ fn a_background_label_lights_nothing() {
         assert_eq!(l["leds"], serde_json::json!({"warm": false, "cool": false, "none": false}), "{l}");
     }
 }
+
+/// A held step whose last image is unreadable: the next step's first frame must be shown with
+/// the next step's button, not the previous one (it used to be stored as an example of the
+/// label still held). Fake backbone: milliseconds, no model file.
+#[test]
+fn an_unreadable_last_frame_of_a_held_step_does_not_capture_the_next_step() {
+    let tmp = tempfile::tempdir().unwrap();
+    let teach = tmp.path().join("teach");
+    synthetic_set(&teach, 4, 31, (64, 48));
+    std::fs::write(teach.join("warm/warm99.jpg"), b"not a jpeg").unwrap();
+    let scenario = format!(
+        "[[step]]\nframes = {w:?}\nhold = \"warm\"\n[[step]]\nframes = {c:?}\nhold = \"cool\"\n",
+        w = teach.join("warm").to_str().unwrap(),
+        c = teach.join("cool").to_str().unwrap(),
+    );
+    let file = tmp.path().join("s.toml");
+    write(&file, &scenario);
+    let mut config = teachcam::config::Config {
+        labels: vec!["warm".into(), "cool".into()],
+        data_dir: tmp.path().join("unused"),
+        ..Default::default()
+    };
+    config.head.background = teachcam::head::BackgroundSource::Off;
+    let embedder = std::sync::Arc::new(teachcam::embed::fake::FakeBackbone::embedder(&config.model));
+    let summary = teachcam::scenario::run_with(&config, &file, None, embedder).unwrap();
+    assert_eq!(summary.unreadable, 1, "{summary:?}");
+    assert_eq!(summary.frames, 8, "{summary:?}");
+    let expected: std::collections::BTreeMap<String, usize> = [("cool".into(), 4), ("warm".into(), 4)].into();
+    assert_eq!(summary.examples, expected, "each frame stored under the label held while it was shown");
+}

@@ -3,11 +3,13 @@
 //! with time driven by frames rather than the wall clock.
 
 mod file;
+mod summary;
 
 pub use file::{ScenarioError, ScenarioFile, Step};
+pub use summary::Summary;
 
 use crate::camera::replay::{list_images, ReplaySource};
-use crate::camera::{spawn_capture, CaptureHandle, SlotMode};
+use crate::camera::{spawn_capture, CaptureHandle, Frame, SlotMode};
 use crate::config::Config;
 use crate::daemon::{Daemon, TickReport, NOTHING};
 use crate::embed::Embedder;
@@ -39,51 +41,6 @@ struct Planned {
     last_repeat: bool,
     /// The label it shows, when its parent folder is named after one.
     expected: Option<String>,
-}
-
-/// What a scenario run measured.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct Summary {
-    /// The data folder used.
-    pub data: PathBuf,
-    /// Frames shown.
-    pub frames: usize,
-    /// Images whose last frame was scored (their expected label is known and no button was held).
-    pub scored: usize,
-    /// Of those, the ones whose LEDs were right.
-    pub correct: usize,
-    /// Frames with two or more label LEDs lit.
-    pub multiple_lit: usize,
-    /// Planned frames that could not be read (skipped).
-    pub unreadable: usize,
-    /// Examples per label at the end.
-    pub examples: BTreeMap<String, usize>,
-    /// Frames decided "nothing known" (the open-set part rejected what was in view).
-    pub nothing_known: usize,
-    /// Images in a folder named `nothing` (they show nothing taught) whose last frame was scored.
-    pub nothing_scored: usize,
-    /// Of those, the ones that lit a label LED (wrongly).
-    pub nothing_lit: usize,
-}
-
-impl Summary {
-    /// Share of the `nothing` images that lit a label LED (0 when none were shown).
-    pub fn nothing_lit_rate(&self) -> f64 {
-        if self.nothing_scored == 0 {
-            0.0
-        } else {
-            self.nothing_lit as f64 / self.nothing_scored as f64
-        }
-    }
-
-    /// LED accuracy over the scored images (0 when none).
-    pub fn accuracy(&self) -> f64 {
-        if self.scored == 0 {
-            0.0
-        } else {
-            self.correct as f64 / self.scored as f64
-        }
-    }
 }
 
 /// One line of `--out`.
@@ -156,6 +113,7 @@ pub fn run_with(config: &Config, path: &Path, out: Option<&Path>, embedder: Arc<
         clock,
         frames,
         next: 0,
+        carried: None,
         writer,
         summary: Summary { data, ..Default::default() },
     };
@@ -199,24 +157,39 @@ struct Player<'a> {
     frames: Vec<Planned>,
     /// Index into `frames` of the next planned frame.
     next: usize,
+    /// A frame already taken from the capture thread that belongs to a later step (the
+    /// frames planned before it were unreadable): shown by that step.
+    carried: Option<Frame>,
     writer: Option<BufWriter<File>>,
     summary: Summary,
 }
 
 impl Player<'_> {
-    /// Shows the frames of step `i`, with `control` held throughout when given.
+    /// Shows the frames of step `i`, with `control` held throughout when given. Its button is
+    /// released before any frame of a later step is processed, whichever frames were unreadable.
     fn show_step(&mut self, i: usize, step: &Step, control: Option<Control>) -> Result<()> {
         if let Some(c) = control {
             self.sim.press(c)?;
         }
         while self.next < self.frames.len() && self.frames[self.next].step == i {
-            let Some(frame) = self.capture.next(FRAME_WAIT)? else { break };
+            let frame = match self.carried.take() {
+                Some(f) => f,
+                None => match self.capture.next(FRAME_WAIT)? {
+                    Some(f) => f,
+                    None => break,
+                },
+            };
             // The replay skips unreadable images: skip their planned frames too.
             while self.next < self.frames.len() && Some(&self.frames[self.next].path) != frame.source.as_ref() {
                 self.summary.unreadable += 1;
                 self.next += 1;
             }
             let Some(planned) = self.frames.get(self.next).cloned() else { break };
+            if planned.step != i {
+                // This step's last frames were unreadable: the frame is a later step's.
+                self.carried = Some(frame);
+                break;
+            }
             self.next += 1;
             self.clock += FRAME_PERIOD;
             let report = self.daemon.tick(Some(&frame), self.clock);
