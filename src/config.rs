@@ -155,12 +155,12 @@ impl Config {
                 return invalid("live", format!("{label:?} is not in labels ({})", self.labels.join(", ")));
             }
         }
-        let c = &self.capture;
-        if !(c.hold_rate_hz > 0.0 && c.hold_rate_hz <= 30.0) {
-            return invalid("capture.hold_rate_hz", "must be above 0 and at most 30".into());
+        self.capture.validate(path)?;
+        if let Some(source) = &self.source {
+            source.validate(path)?;
         }
-        if !(1..=100).contains(&c.jpeg_quality) {
-            return invalid("capture.jpeg_quality", "must be 1 to 100".into());
+        if let Some(panel) = &self.panel {
+            panel.validate(path)?;
         }
         for (label, t) in &l.thresholds {
             if !(0.0..=1.0).contains(t) {

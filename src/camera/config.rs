@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+mod validate;
+pub use validate::{FPS_RANGE, MAX_RESTARTS, REPLAY_FPS_RANGE, SIZE_RANGE};
+
 /// Which frame source to use; selected by `kind` in the `[source]` table.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]

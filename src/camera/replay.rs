@@ -28,9 +28,7 @@ impl ReplaySource {
     /// Lists the images of `cfg.dir`; errors if the folder is missing or
     /// holds no images.
     pub fn open(cfg: &ReplayConfig) -> Result<Self, CameraError> {
-        if !(cfg.fps >= 0.0 && cfg.fps.is_finite()) {
-            return Err(CameraError::InvalidConfig(format!("replay fps must be 0 or positive, got {}", cfg.fps)));
-        }
+        cfg.check().map_err(|(key, reason)| CameraError::InvalidConfig(format!("replay {key}: {reason}")))?;
         let files = list_images(&cfg.dir, cfg.recurse)?;
         Ok(ReplaySource { cfg: cfg.clone(), files, next: 0, seq: 0, failures_in_row: 0, due: None })
     }

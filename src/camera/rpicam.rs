@@ -55,27 +55,8 @@ impl RpicamSource {
     /// A command that is not installed is reported at once as
     /// [`CameraError::CommandNotFound`].
     pub fn open(cfg: &RpicamConfig) -> Result<Self, CameraError> {
-        if cfg.width == 0 || cfg.height == 0 || cfg.fps == 0 {
-            return Err(CameraError::InvalidConfig(format!(
-                "rpicam width, height and fps must be positive, got {}x{}@{}",
-                cfg.width, cfg.height, cfg.fps
-            )));
-        }
+        cfg.check().map_err(|(key, reason)| CameraError::InvalidConfig(format!("rpicam {key}: {reason}")))?;
         let stride = cfg.stride.unwrap_or(cfg.width.next_multiple_of(64)) as usize;
-        if cfg.codec == RpicamCodec::Yuv420 {
-            if !cfg.width.is_multiple_of(2) || !cfg.height.is_multiple_of(2) {
-                return Err(CameraError::InvalidConfig(format!(
-                    "rpicam yuv420 needs an even width and height, got {}x{}",
-                    cfg.width, cfg.height
-                )));
-            }
-            if stride < cfg.width as usize || !stride.is_multiple_of(2) {
-                return Err(CameraError::InvalidConfig(format!(
-                    "rpicam stride {stride} must be even and at least the width {}",
-                    cfg.width
-                )));
-            }
-        }
         let mut source = RpicamSource {
             cfg: cfg.clone(),
             stride,

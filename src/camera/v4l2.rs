@@ -59,12 +59,7 @@ impl V4l2Source {
     /// Opens the device, sets format, size and frame rate, and sets up
     /// streaming buffers.
     pub fn open(cfg: &V4l2Config) -> Result<Self, CameraError> {
-        if cfg.width == 0 || cfg.height == 0 || cfg.fps == 0 {
-            return Err(CameraError::InvalidConfig(format!(
-                "v4l2 width, height and fps must be positive, got {}x{}@{}",
-                cfg.width, cfg.height, cfg.fps
-            )));
-        }
+        cfg.check().map_err(|(key, reason)| CameraError::InvalidConfig(format!("v4l2 {key}: {reason}")))?;
         let path = cfg.device.clone();
         let dev_err = |op: &'static str| {
             let path = path.clone();

@@ -37,7 +37,7 @@ impl Controls {
         let events: &[ButtonEvent] = read.as_deref().unwrap_or(&[]);
         let mut commands = Vec::new();
         for ev in events {
-            self.pending.extend(self.repeater.on_event(ev, now));
+            self.repeater.on_event(ev, now);
             if ev.edge == Edge::Press {
                 commands.extend(match ev.control {
                     Control::Label(_) => None,

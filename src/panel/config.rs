@@ -28,6 +28,11 @@ use serde::Deserialize;
 
 use super::{Control, PanelError};
 
+mod capture;
+mod validate;
+pub use capture::{CaptureConfig, DEFAULT_HOLD_DELAY, DEFAULT_HOLD_RATE_HZ, HOLD_RATE_RANGE, MAX_HOLD_DELAY_MS};
+pub use validate::{DEBOUNCE_MS_RANGE, MAX_PIN, POLL_MS_RANGE};
+
 /// Which panel to use; selected by `kind` in the `[panel]` table.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]

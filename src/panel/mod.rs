@@ -16,11 +16,12 @@ pub mod simulated;
 use std::time::Instant;
 
 pub use config::{
-    resolve_action, resolve_label, ButtonConfig, GpioConfig, KeyboardConfig, LedConfig, PanelConfig, Pull,
+    resolve_action, resolve_label, ButtonConfig, CaptureConfig, GpioConfig, KeyboardConfig, LedConfig, PanelConfig,
+    Pull,
 };
 pub use debounce::Debouncer;
 pub use error::PanelError;
-pub use repeat::{CaptureConfig, HoldRepeater};
+pub use repeat::HoldRepeater;
 pub use simulated::{SimButtons, SimHandle, SimLeds, SimulatedPanel};
 
 /// What a button does.
