@@ -99,7 +99,8 @@ pub struct RpicamConfig {
     /// Extra arguments appended to the command line (e.g. `["--hflip"]`).
     pub extra_args: Vec<String>,
     /// How many times in a row the command may die without delivering a
-    /// frame before the source gives up with an error.
+    /// frame before the source gives up with an error (the daemon's capture
+    /// thread then reopens it with growing pauses).
     pub max_restarts: u32,
 }
 
@@ -113,7 +114,7 @@ impl Default for RpicamConfig {
             codec: RpicamCodec::Mjpeg,
             stride: None,
             extra_args: Vec::new(),
-            max_restarts: 5,
+            max_restarts: 2,
         }
     }
 }

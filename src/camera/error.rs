@@ -184,6 +184,17 @@ pub enum CameraError {
     #[error("no frame from the camera within {0:?}")]
     FrameTimeout(Duration),
 
+    /// A source was asked for a frame after it failed, before it was reopened.
+    #[error("{what} is closed after a failure (not reopened yet)")]
+    NotOpen {
+        /// The source's description.
+        what: String,
+    },
+
+    /// The frame source panicked while reading a frame (the recovering capture thread goes on).
+    #[error("the frame source failed unexpectedly (panic: {0})")]
+    SourcePanicked(String),
+
     /// The capture thread ended abnormally (the frame source panicked).
     #[error("the capture thread stopped unexpectedly (frame source panicked)")]
     CaptureThreadDied,

@@ -1,6 +1,9 @@
 //! Frame sources: live cameras (V4L2, `rpicam-vid` pipe) and folder replay,
 //! all behind the narrow [`FrameSource`] trait, plus a capture thread that
-//! keeps only the latest frame ([`latest`]).
+//! keeps only the latest frame ([`latest`]). With [`spawn_recovering`] the
+//! capture thread survives a lost camera: it reports the problem
+//! ([`CaptureHandle::problem`]) and reopens the source with growing pauses
+//! ([`Backoff`]) until frames flow again.
 //!
 //! Build a source from configuration with [`open`]:
 //!
@@ -14,20 +17,23 @@
 //! format = "mjpeg"       # or "yuyv"
 //! ```
 
+pub mod backoff;
 pub mod config;
 pub mod convert;
 pub mod error;
 pub mod latest;
 pub mod mjpeg;
+pub mod reopen;
 pub mod replay;
 pub mod rpicam;
 pub mod v4l2;
 
 use std::path::PathBuf;
 
+pub use backoff::Backoff;
 pub use config::{ReplayConfig, RpicamCodec, RpicamConfig, SourceConfig, V4l2Config, V4l2Format};
 pub use error::CameraError;
-pub use latest::{spawn_capture, CaptureHandle, SlotMode};
+pub use latest::{spawn_capture, spawn_recovering, CaptureHandle, SlotMode};
 
 /// One captured or replayed image.
 #[derive(Debug, Clone)]
@@ -51,13 +57,18 @@ pub trait FrameSource: Send {
 
     /// Short human-readable description, for logs and status output.
     fn describe(&self) -> String;
+
+    /// Tries to bring the source back after [`next_frame`](Self::next_frame) failed: reopen
+    /// the device, restart the command, list the folder again. The recovering capture thread
+    /// ([`spawn_recovering`]) calls it, with growing pauses, until it succeeds. The default
+    /// does nothing, so `next_frame` is simply tried again.
+    fn reopen(&mut self) -> Result<(), CameraError> {
+        Ok(())
+    }
 }
 
-/// Opens the frame source described by `cfg`.
+/// Opens the frame source described by `cfg` (errors at once when it cannot be opened now);
+/// after a failure, [`FrameSource::reopen`] opens it again from `cfg`.
 pub fn open(cfg: &SourceConfig) -> Result<Box<dyn FrameSource>, CameraError> {
-    Ok(match cfg {
-        SourceConfig::V4l2(c) => Box::new(v4l2::V4l2Source::open(c)?),
-        SourceConfig::Rpicam(c) => Box::new(rpicam::RpicamSource::open(c)?),
-        SourceConfig::Replay(c) => Box::new(replay::ReplaySource::open(c)?),
-    })
+    Ok(Box::new(reopen::Reopening::open(cfg)?))
 }

@@ -86,6 +86,10 @@ impl FrameSource for ReplaySource {
                     return Ok(Some(frame));
                 }
                 Err(e) => {
+                    // A folder that is gone is one error, not one warning per image.
+                    if let Some(folder) = path.parent().filter(|f| !f.is_dir()) {
+                        return Err(CameraError::ReplayDirMissing { dir: folder.to_path_buf() });
+                    }
                     self.failures_in_row += 1;
                     warn!("replay: skipping {e}");
                 }

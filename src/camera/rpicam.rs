@@ -9,16 +9,18 @@
 //! half that) and `stride` can be overridden in the configuration.
 //! Widths that are multiples of 64 (e.g. 320, 640) have no padding.
 //!
-//! When the child exits, its last stderr lines are logged and it is
-//! restarted with exponential backoff; after `max_restarts` consecutive
-//! runs that delivered no frame, [`CameraError::CommandFailed`] is returned.
+//! When the child exits it is restarted with exponential backoff (a run that
+//! delivered frames is logged with its last stderr lines); after
+//! `max_restarts` consecutive runs that delivered no frame,
+//! [`CameraError::CommandFailed`] is returned with that output, and a
+//! recovering capture thread opens the source again later.
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::thread;
 use std::time::Duration;
 
-use log::{info, warn};
+use log::{debug, warn};
 
 mod child;
 
@@ -99,7 +101,7 @@ impl RpicamSource {
 
     fn spawn(&mut self) -> Result<(), CameraError> {
         self.running = Some(Running::spawn(&self.cfg.command, &Self::args(&self.cfg))?);
-        info!("started {}", self.describe());
+        debug!("started {}", self.describe());
         Ok(())
     }
 
@@ -120,7 +122,15 @@ impl RpicamSource {
             self.failed_runs = 0;
         }
         self.failed_runs += 1;
-        warn!("{} {why} after {frames} frames (exit: {status}); last output:\n{stderr_tail}", self.cfg.command);
+        // A working camera that stops is worth a warning; runs that deliver nothing end in
+        // `CommandFailed`, which carries their output to the daemon (logged rate-limited).
+        let message =
+            format!("{} {why} after {frames} frames (exit: {status}); last output:\n{stderr_tail}", self.cfg.command);
+        if frames > 0 {
+            warn!("{message}");
+        } else {
+            debug!("{message}");
+        }
         if self.failed_runs > self.cfg.max_restarts {
             return Err(CameraError::CommandFailed {
                 command: self.cfg.command.clone(),
@@ -130,7 +140,7 @@ impl RpicamSource {
             });
         }
         let delay = BACKOFF_START.saturating_mul(1 << (self.failed_runs - 1).min(16)).min(BACKOFF_MAX);
-        info!("restarting {} in {delay:?}", self.cfg.command);
+        debug!("restarting {} in {delay:?}", self.cfg.command);
         thread::sleep(delay);
         self.spawn()
     }

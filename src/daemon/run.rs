@@ -1,7 +1,7 @@
 //! `teachcam run`: the daemon on real (or configured) hardware until SIGINT/SIGTERM or QUIT.
 
 use super::Daemon;
-use crate::camera::{self, spawn_capture, CameraError, FrameSource, SlotMode};
+use crate::camera::{self, spawn_recovering, Backoff, CameraError, CaptureHandle, FrameSource, SlotMode};
 use crate::config::Config;
 use crate::embed::Embedder;
 use crate::panel::{self, Buttons, HoldRepeater, Leds};
@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 /// How long the loop waits for a frame before ticking without one (buttons stay live).
 const FRAME_WAIT: Duration = Duration::from_millis(200);
+/// No frame for this long is a camera problem even when the source reports none.
+const STALLED: Duration = Duration::from_secs(5);
 
 /// Runs the daemon with the configured source and panel until SIGINT/SIGTERM or QUIT.
 pub fn run(config: &Config) -> Result<()> {
@@ -34,6 +36,8 @@ pub fn run(config: &Config) -> Result<()> {
 
 /// The daemon loop on given parts, until `stop` is set, QUIT is pressed or the frames end.
 /// The newest frame is always processed; frames that arrive while one is embedded are dropped.
+/// A failing camera ends nothing: it is reopened with growing pauses while buttons, LEDs and
+/// training go on, and the problem is shown (log, status LED) until frames flow again.
 pub fn run_with(
     config: &Config,
     source: Box<dyn FrameSource>,
@@ -42,34 +46,31 @@ pub fn run_with(
     embedder: Arc<Embedder>,
     stop: &AtomicBool,
 ) -> Result<()> {
-    let capture = spawn_capture(source, SlotMode::Latest);
+    let capture = spawn_recovering(source, SlotMode::Latest, Backoff::CAMERA);
     log::info!("camera: {}; labels: {}", capture.describe(), config.labels.join(", "));
-    let repeater = HoldRepeater::from_config(&config.capture);
+    let repeater = HoldRepeater::from_config(&config.capture).with_labels(&config.labels);
     let mut daemon = Daemon::new(config, embedder, buttons, leds, repeater, Instant::now())?;
-    let mut waited = Duration::ZERO;
+    let mut last_frame = Instant::now();
     let result = loop {
         if stop.load(Ordering::Relaxed) || daemon.quit_requested() {
             log::info!("stopping");
             break Ok(());
         }
-        match capture.next(FRAME_WAIT) {
-            Ok(Some(frame)) => {
-                waited = Duration::ZERO;
-                daemon.tick(Some(&frame), Instant::now());
-            }
+        let frame = match capture.next(FRAME_WAIT) {
+            Ok(frame @ Some(_)) => frame,
             Ok(None) => {
                 log::info!("end of the frame stream");
                 break Ok(());
             }
-            Err(CameraError::FrameTimeout(_)) => {
-                waited += FRAME_WAIT;
-                if waited.as_millis().is_multiple_of(5000) {
-                    log::warn!("no frame from {} for {} s", capture.describe(), waited.as_secs());
-                }
-                daemon.tick(None, Instant::now());
-            }
+            Err(CameraError::FrameTimeout(_)) => None,
             Err(e) => break Err(e.into()),
+        };
+        let now = Instant::now();
+        if frame.is_some() {
+            last_frame = now;
         }
+        daemon.camera_status(camera_problem(&capture, now - last_frame).as_deref(), now);
+        daemon.tick(frame.as_ref(), now);
     };
     if daemon.training() {
         log::info!("waiting for the running training to finish");
@@ -78,4 +79,13 @@ pub fn run_with(
     daemon.shutdown();
     log::info!("{} stale frames were dropped in favour of newer ones", capture.dropped());
     result
+}
+
+/// What keeps frames from coming, if anything: the capture thread's problem, or a silence of
+/// [`STALLED`] or more.
+fn camera_problem(capture: &CaptureHandle, since_frame: Duration) -> Option<String> {
+    capture.problem().or_else(|| {
+        (since_frame >= STALLED)
+            .then(|| format!("no frame from {} for {} s", capture.describe(), since_frame.as_secs()))
+    })
 }

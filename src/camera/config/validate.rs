@@ -7,7 +7,7 @@ use std::fmt::Debug;
 use std::path::Path;
 
 /// Smallest and largest frame width or height, in pixels.
-pub const SIZE_RANGE: (u32, u32) = (16, 8192);
+pub const SIZE_RANGE: (u32, u32) = (2, 8192);
 /// Camera frame rates, frames per second.
 pub const FPS_RANGE: (u32, u32) = (1, 240);
 /// Replay frame rates other than 0 (unpaced), frames per second.
@@ -134,7 +134,7 @@ mod tests {
             ("kind = \"replay\"\ndir = \"d\"\nfps = -1.0", "got -1.0"),
             ("kind = \"replay\"\ndir = \"\"", "source.dir: must name"),
             ("kind = \"v4l2\"\nfps = 0", "source.fps: must be between 1 and 240 frames per second, got 0"),
-            ("kind = \"v4l2\"\nwidth = 100000", "source.width: must be between 16 and 8192 pixels, got 100000"),
+            ("kind = \"v4l2\"\nwidth = 100000", "source.width: must be between 2 and 8192 pixels, got 100000"),
             ("kind = \"v4l2\"\ndevice = \"\"", "source.device"),
             ("kind = \"rpicam\"\nheight = 0", "source.height"),
             ("kind = \"rpicam\"\ncommand = \" \"", "source.command"),
