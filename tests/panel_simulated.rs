@@ -83,3 +83,60 @@ fn scripted_presses_from_another_thread_drive_the_leds() {
     assert_eq!(handle.leds(), LedState::off(2));
     assert_eq!(handle.led_history(), vec![LedState::only(2, 0), LedState::only(2, 1), LedState::off(2)]);
 }
+
+/// Raw samples of one button every millisecond (a fake clock): contact bounce of a few ms on
+/// press and release, and a 3 ms dropout while held. The debouncer gives one press and one
+/// release, and the repeater one capture.
+#[test]
+fn contact_chatter_gives_one_press_and_one_capture() {
+    let t0 = Instant::now();
+    let level = |ms: u64| match ms {
+        0..10 => false,
+        10..16 => ms.is_multiple_of(2), // bounce on press
+        16..150 => true,
+        150..153 => false, // a dropout while held
+        153..300 => true,
+        300..306 => !ms.is_multiple_of(2), // bounce on release
+        _ => false,
+    };
+    let mut debouncer = panel::Debouncer::new(Duration::from_millis(20), false);
+    let mut repeater = HoldRepeater::timed(Duration::from_millis(500), 5.0);
+    let (mut edges, mut captures) = (Vec::new(), 0);
+    for ms in 0..1000 {
+        let now = t0 + Duration::from_millis(ms);
+        if let Some(edge) = debouncer.update(level(ms), now) {
+            edges.push(edge);
+            repeater.on_event(&panel::ButtonEvent { control: Control::Label(0), edge }, now);
+        }
+        captures += repeater.due(now).len();
+    }
+    assert_eq!(edges, vec![Edge::Press, Edge::Release]);
+    assert_eq!(captures, 1, "a 0.3 s press captures once");
+}
+
+/// Two buttons at once, through the daemon's controls: two labels capture neither (until both
+/// are up); TRAIN with a label trains and the label captures.
+#[test]
+fn simultaneous_presses_through_the_controls() {
+    let (buttons, _leds, sim) = SimulatedPanel::new(2);
+    let mut controls = teachcam::daemon::Controls::new(Box::new(buttons), HoldRepeater::default());
+    let t0 = Instant::now();
+    let at = |ms: u64| t0 + Duration::from_millis(ms);
+    sim.press(Control::Label(0)).unwrap();
+    sim.press(Control::Label(1)).unwrap();
+    assert!(controls.poll(at(0), true).unwrap().is_empty());
+    assert!(controls.take_captures().is_empty(), "cat and dog together capture neither");
+    controls.poll(at(1000), true).unwrap();
+    assert!(controls.take_captures().is_empty(), "nor does holding them");
+    sim.release(Control::Label(0)).unwrap();
+    controls.poll(at(1100), true).unwrap();
+    assert!(controls.take_captures().is_empty(), "nor one of them still held");
+    sim.release(Control::Label(1)).unwrap();
+    controls.poll(at(1200), true).unwrap();
+
+    sim.press(Control::Label(1)).unwrap();
+    sim.press(Control::Train).unwrap();
+    let commands = controls.poll(at(2000), true).unwrap();
+    assert_eq!(commands, vec![teachcam::daemon::Command::Train]);
+    assert_eq!(controls.take_captures(), vec![1], "TRAIN does not cancel the label's capture");
+}

@@ -55,11 +55,9 @@ pub enum PanelError {
     NotRaspberryPi,
 
     /// The GPIO device may not be opened by this user.
-    #[error(
-        "permission denied opening {path}: add the user to group gpio (sudo usermod -aG gpio $USER, then log in again)"
-    )]
+    #[error("no permission for {path}: add the user to the gpio group (sudo usermod -aG gpio $USER, then log in again)")]
     GpioPermission {
-        /// The device that could not be opened, e.g. `/dev/gpiomem`.
+        /// The device that could not be opened, e.g. `/dev/gpiochip0`.
         path: String,
     },
 
@@ -69,13 +67,28 @@ pub enum PanelError {
     )]
     GpioMissing(io::Error),
 
-    /// A GPIO pin is already taken.
-    #[error("GPIO pin {0} is already in use")]
-    PinBusy(u8),
+    /// A GPIO pin is held by another program, a kernel driver, or twice by teachcam.
+    #[error(
+        "GPIO {pin} ({role}) is busy: {} uses it; stop that program (or remove the dtoverlay that claims the pin) or change the pin in [panel]",
+        user.as_deref().unwrap_or("another program")
+    )]
+    PinBusy {
+        /// The BCM pin number.
+        pin: u8,
+        /// What it is for, e.g. "button cat".
+        role: String,
+        /// Who holds it, when known.
+        user: Option<String>,
+    },
 
     /// A GPIO pin number does not exist on this board.
-    #[error("GPIO pin {0} does not exist on this board (pins are BCM numbers, 0-27)")]
-    NoSuchPin(u8),
+    #[error("GPIO {pin} ({role}) does not exist on this board (pins are BCM numbers, 0-27 on the 40-pin header)")]
+    NoSuchPin {
+        /// The BCM pin number.
+        pin: u8,
+        /// What it is for, e.g. "LED dog".
+        role: String,
+    },
 
     /// Another GPIO failure.
     #[error("GPIO error: {0}")]

@@ -18,21 +18,8 @@ use rppal::gpio::{Gpio, InputPin, Level, OutputPin};
 
 use super::{check_led_count, ButtonEvent, Buttons, Control, Debouncer, GpioConfig, LedState, Leds, PanelError, Pull};
 
-/// Maps an `rppal` error to a [`PanelError`] that tells what to do.
-fn gpio_error(e: rppal::gpio::Error) -> PanelError {
-    use rppal::gpio::Error as E;
-    match e {
-        E::UnknownModel => PanelError::NotRaspberryPi,
-        E::PermissionDenied(path) => PanelError::GpioPermission { path },
-        E::Io(e) if e.kind() == std::io::ErrorKind::NotFound => PanelError::GpioMissing(e),
-        E::Io(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            PanelError::GpioPermission { path: "/dev/gpiomem".into() }
-        }
-        E::PinUsed(pin) => PanelError::PinBusy(pin),
-        E::PinNotAvailable(pin) => PanelError::NoSuchPin(pin),
-        other => PanelError::Gpio(other.to_string()),
-    }
-}
+mod errors;
+pub use errors::{busy_by, gpio_error, Role};
 
 /// Opens the GPIO panel: checks the configuration against `labels`, then
 /// claims the pins.
@@ -43,11 +30,23 @@ pub fn open(cfg: &GpioConfig, labels: &[String]) -> Result<(GpioButtons, GpioLed
             warn!("label \"{}\" has no LED", labels[i]);
         }
     }
-    let gpio = Gpio::new().map_err(gpio_error)?;
+    // Every pin with what it is for, so that each failure names both.
+    let mut roles: Vec<(u8, Role)> =
+        resolved.buttons.iter().map(|&(pin, control)| (pin, Role::button(control, labels))).collect();
+    roles.extend(resolved.label_leds.iter().zip(labels).filter_map(|(pin, l)| pin.map(|p| (p, Role::led(l)))));
+    roles.extend(resolved.status_led.map(|p| (p, Role::status())));
+    let gpio = Gpio::new().map_err(|e| gpio_error(e, None))?;
+    if let Some(busy) = errors::first_busy(&roles) {
+        return Err(busy);
+    }
+    let role = |pin: u8| {
+        roles.iter().find(|(p, _)| *p == pin).map(|(_, r)| r.clone()).unwrap_or_else(|| Role(format!("pin {pin}")))
+    };
+    let claim = |pin: u8| gpio.get(pin).map_err(|e| gpio_error(e, Some((pin, &role(pin)))));
 
     let mut inputs = Vec::new();
     for &(pin, control) in &resolved.buttons {
-        let pin = gpio.get(pin).map_err(gpio_error)?;
+        let pin = claim(pin)?;
         let input = match cfg.effective_pull() {
             Pull::Up => pin.into_input_pullup(),
             Pull::Down => pin.into_input_pulldown(),
@@ -57,7 +56,7 @@ pub fn open(cfg: &GpioConfig, labels: &[String]) -> Result<(GpioButtons, GpioLed
     }
     let active_low = cfg.active_low_leds;
     let output = |pin: u8| -> Result<OutputPin, PanelError> {
-        let pin = gpio.get(pin).map_err(gpio_error)?;
+        let pin = claim(pin)?;
         Ok(if active_low { pin.into_output_high() } else { pin.into_output_low() })
     };
     let label_leds = resolved.label_leds.iter().map(|p| p.map(output).transpose()).collect::<Result<Vec<_>, _>>()?;
@@ -209,19 +208,6 @@ mod tests {
         assert_eq!(led_level(false, false), Level::Low);
         assert_eq!(led_level(true, true), Level::Low);
         assert_eq!(led_level(false, true), Level::High);
-    }
-
-    #[test]
-    fn rppal_errors_become_actionable_messages() {
-        use rppal::gpio::Error as E;
-        let msg = gpio_error(E::PermissionDenied("/dev/gpiomem".into())).to_string();
-        assert!(msg.contains("/dev/gpiomem") && msg.contains("group gpio"), "{msg}");
-        let msg = gpio_error(E::UnknownModel).to_string();
-        assert!(msg.contains("Raspberry Pi"), "{msg}");
-        let e = E::Io(std::io::Error::from(std::io::ErrorKind::NotFound));
-        assert!(matches!(gpio_error(e), PanelError::GpioMissing(_)));
-        assert!(matches!(gpio_error(E::PinUsed(4)), PanelError::PinBusy(4)));
-        assert!(gpio_error(E::PinNotAvailable(40)).to_string().contains("40"));
     }
 
     #[test]
