@@ -99,7 +99,14 @@ pub fn run_with(config: &Config, path: &Path, out: Option<&Path>, embedder: Arc<
     let config = Config { data_dir: data.clone(), ..config.clone() };
     let (buttons, leds, sim) = SimulatedPanel::new(config.labels.len());
     let clock = Instant::now();
-    let daemon = Daemon::new(&config, embedder, Box::new(buttons), Box::new(leds), HoldRepeater::per_frame(), clock)?;
+    let daemon = Daemon::new(
+        &config,
+        embedder,
+        Box::new(buttons),
+        Box::new(leds),
+        HoldRepeater::per_frame().with_labels(&config.labels),
+        clock,
+    )?;
     let source = ReplaySource::from_files(frames.iter().map(|p| p.path.clone()).collect(), path);
     let writer = match out {
         Some(p) => Some(BufWriter::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)),
