@@ -55,7 +55,9 @@ pub enum PanelError {
     NotRaspberryPi,
 
     /// The GPIO device may not be opened by this user.
-    #[error("no permission for {path}: add the user to the gpio group (sudo usermod -aG gpio $USER, then log in again)")]
+    #[error(
+        "no permission for {path}: add the user to the gpio group (sudo usermod -aG gpio $USER, then log in again)"
+    )]
     GpioPermission {
         /// The device that could not be opened, e.g. `/dev/gpiochip0`.
         path: String,

@@ -33,7 +33,10 @@ pub fn load_examples(store: &mut Store, embedder: &Embedder, mirrored: bool) -> 
             .zip(images)
             .map(|(s, image)| {
                 let what = format!("stored example {} ({})", s.entry.id, s.entry.label);
-                let img = match image.map_err(|e| e.to_string()).and_then(|b| decode_rgb(&b, &what).map_err(|e| e.to_string())) {
+                let img = match image
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| decode_rgb(&b, &what).map_err(|e| e.to_string()))
+                {
                     Ok(img) => img,
                     Err(e) => return Reembed::Undecodable(e),
                 };
