@@ -83,7 +83,7 @@ fn main() {
                         let entry = Entry {
                             id: format!("{l}-{i:04}-{}", f.width()),
                             label: l.clone(),
-                            image: String::new(),
+                            ext: "jpg".into(),
                             sha256: String::new(),
                             origin: Origin::Camera,
                             added: 0,

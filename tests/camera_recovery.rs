@@ -89,10 +89,14 @@ fn an_unplugged_camera_is_reported_retried_and_resumes() {
         assert_eq!(capture.problem(), None);
         unplugged.store(true, Ordering::SeqCst);
         let problem = wait_for("the problem", || capture.problem());
-        let expected = if panics { "scripted panic" } else { "/dev/video-flaky not found" };
-        assert!(problem.contains(expected) && problem.contains("retrying in"), "{problem}");
+        // After a panic, the failed reopen that follows may already have replaced its message.
+        let expected: &[&str] =
+            if panics { &["scripted panic", "/dev/video-flaky not found"] } else { &["/dev/video-flaky not found"] };
+        assert!(expected.iter().any(|e| problem.contains(e)) && problem.contains("retrying in"), "{problem}");
         // It keeps trying while the camera stays away, and nothing ends the stream.
         wait_for("several reopen attempts", || (reopens.load(Ordering::SeqCst) >= 3).then_some(()));
+        // A frame taken just before the unplug may still wait in the slot; after it, nothing.
+        let _ = capture.next(Duration::from_millis(10));
         assert!(matches!(capture.next(Duration::from_millis(10)), Err(CameraError::FrameTimeout(_))));
         unplugged.store(false, Ordering::SeqCst);
         let after = next_frame(&capture);

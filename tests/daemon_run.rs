@@ -82,7 +82,7 @@ fn buttons_capture_train_and_leds_follow_the_scene() {
     std::thread::sleep(Duration::from_millis(300));
     hold(1, 1200);
     let count =
-        |label: &str| std::fs::read_dir(data.path().join("examples").join(label)).map(|d| d.count() / 2).unwrap_or(0);
+        |label: &str| teachcam::store::Store::open_read_only(data.path()).unwrap().counts().get(label).copied().unwrap_or(0);
     let (warm, cool) = (count("warm"), count("cool"));
     // A press captures at once, then 20/s after 100 ms: a 1.2 s hold gives about 20, however
     // slow the embedder is (frames are shared, not queued).

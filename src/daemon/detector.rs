@@ -53,6 +53,13 @@ impl Detector {
         self.live = Some(Live { head, decider });
     }
 
+    /// Forgets what was in view (the camera was lost): nothing is lit until the next frame.
+    pub fn forget(&mut self) {
+        if let Some(l) = self.live.as_mut() {
+            l.decider.reset();
+        }
+    }
+
     /// The head in use, if any.
     pub fn head(&self) -> Option<&Head> {
         self.live.as_ref().map(|l| &l.head)

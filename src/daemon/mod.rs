@@ -179,6 +179,8 @@ impl Daemon {
         match problem {
             Some(reason) => {
                 self.health.fail(Area::Camera, reason, now);
+                // What was in view is no longer known: no label LED stays lit on a stale frame.
+                self.detector.forget();
             }
             None => self.health.ok(Area::Camera, now),
         }
