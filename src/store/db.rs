@@ -64,6 +64,11 @@ pub fn open_rw(path: &Path) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(&e)?;
     configure(&conn).map_err(&e)?;
+    if conn.is_readonly(rusqlite::MAIN_DB).map_err(&e)? {
+        // SQLite falls back to reading when the file or its file system cannot be written.
+        let reason = "the file or its file system is read-only".to_string();
+        return Err(StoreError::ReadOnly { path: path.to_path_buf(), reason });
+    }
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(&e)?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Db { path: path.into(), reason: format!("cannot use WAL mode (got {mode})") });
