@@ -31,6 +31,18 @@ pub enum ConfigError {
         /// toml's message, with line, column and key.
         message: String,
     },
+    /// A value is out of range or otherwise unusable.
+    #[error("config {path}: {key} = {value}: {problem}")]
+    Value {
+        /// The config file.
+        path: PathBuf,
+        /// The offending key, dotted.
+        key: String,
+        /// Its value as read.
+        value: String,
+        /// What it must be instead.
+        problem: String,
+    },
     /// A value is out of range.
     #[error("config {path}: {key}: {reason}")]
     Invalid {
@@ -41,6 +53,42 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
+}
+
+/// A configuration value that cannot be used: what the section validators return (the file is
+/// added by [`Config::parse`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadValue {
+    /// The dotted key, e.g. `live.log_every_s`.
+    pub key: String,
+    /// The value as read.
+    pub value: String,
+    /// What it must be instead.
+    pub problem: String,
+}
+
+impl BadValue {
+    /// A bad value of `key`.
+    pub fn new(key: impl Into<String>, value: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self { key: key.into(), value: value.into(), problem: problem.into() }
+    }
+}
+
+/// Checks `value` is finite and in `lo..=hi`; `what` follows "a finite number" in the message
+/// (e.g. `" of seconds"`).
+pub fn check_f32(key: &str, value: f32, lo: f32, hi: f32, what: &str) -> Result<(), BadValue> {
+    if value.is_finite() && (lo..=hi).contains(&value) {
+        return Ok(());
+    }
+    Err(BadValue::new(key, value.to_string(), format!("must be a finite number{what} between {lo} and {hi}")))
+}
+
+/// Checks `value` is in `lo..=hi`; `unit` ends the message (e.g. `"frames"`).
+pub fn check_int<T: PartialOrd + std::fmt::Display>(key: &str, value: T, lo: T, hi: T, unit: &str) -> Result<(), BadValue> {
+    if lo <= value && value <= hi {
+        return Ok(());
+    }
+    Err(BadValue::new(key, value.to_string(), format!("must be {lo} to {hi} {unit}")))
 }
 
 /// The whole configuration.
@@ -98,63 +146,11 @@ impl Config {
     }
 
     fn validate(&self, path: &Path) -> Result<(), ConfigError> {
-        let invalid =
-            |key: &str, reason: String| Err(ConfigError::Invalid { path: path.into(), key: key.into(), reason });
-        for (i, l) in self.labels.iter().enumerate() {
-            if let Err(e) = validate_label(l) {
-                return invalid("labels", e.to_string());
-            }
-            if self.labels[..i].contains(l) {
-                return invalid("labels", format!("{l:?} is listed twice"));
-            }
-        }
-        if self.labels.len() > 16 {
-            return invalid("labels", "at most 16 labels".into());
-        }
-        let m = &self.model;
-        if !(16..=1024).contains(&m.input_size) {
-            return invalid("model.input_size", format!("{} is not a plausible input size", m.input_size));
-        }
-        if m.std.iter().any(|s| *s <= 0.0 || !s.is_finite()) {
-            return invalid("model.std", "every value must be positive".into());
-        }
-        if m.embedding_output.is_empty() {
-            return invalid("model.embedding_output", "must name the embedding output".into());
-        }
-        if !(1..=64).contains(&m.threads) {
-            return invalid("model.threads", "must be 1 to 64".into());
-        }
-        let h = &self.head;
-        if !(h.l2 >= 0.0 && h.l2.is_finite()) {
-            return invalid("head.l2", "must be ≥ 0".into());
-        }
-        if !(h.holdout > 0.0 && h.holdout < 1.0) {
-            return invalid("head.holdout", "must be between 0 and 1".into());
-        }
-        if !(0.0..=1.0).contains(&h.default_threshold) {
-            return invalid("head.default_threshold", "must be between 0 and 1".into());
-        }
-        if !(h.reject_margin.is_finite() && (-2.0..=2.0).contains(&h.reject_margin)) {
-            return invalid(
-                "head.reject_margin",
-                "must be between -2 and 2 (0 is the default; -2 never rejects)".into(),
-            );
-        }
-        if h.max_iters == 0 {
-            return invalid("head.max_iters", "must be at least 1".into());
-        }
-        let l = &self.live;
-        if !(1..=100).contains(&l.window) {
-            return invalid("live.window", "must be 1 to 100 frames".into());
-        }
-        if !(0.0..0.5).contains(&l.hysteresis) {
-            return invalid("live.hysteresis", "must be between 0 and 0.5".into());
-        }
-        for label in l.thresholds.keys().chain(&l.no_led) {
-            if !self.labels.contains(label) {
-                return invalid("live", format!("{label:?} is not in labels ({})", self.labels.join(", ")));
-            }
-        }
+        let bad = |b: BadValue| ConfigError::Value { path: path.into(), key: b.key, value: b.value, problem: b.problem };
+        self.validate_labels().map_err(bad)?;
+        self.model.validate().map_err(bad)?;
+        self.head.validate().map_err(bad)?;
+        self.live.validate(&self.labels).map_err(bad)?;
         self.capture.validate(path)?;
         if let Some(source) = &self.source {
             source.validate(path)?;
@@ -162,9 +158,24 @@ impl Config {
         if let Some(panel) = &self.panel {
             panel.validate(path)?;
         }
-        for (label, t) in &l.thresholds {
-            if !(0.0..=1.0).contains(t) {
-                return invalid(&format!("live.thresholds.{label}"), "must be between 0 and 1".into());
+        Ok(())
+    }
+
+    /// At least 2 labels, at most 16, each a valid folder name, none twice.
+    fn validate_labels(&self) -> Result<(), BadValue> {
+        let bad = |problem: String| Err(BadValue::new("labels", format!("{:?}", self.labels), problem));
+        if self.labels.len() < 2 {
+            return bad("must list at least 2 labels, e.g. [\"cat\", \"dog\"]".into());
+        }
+        if self.labels.len() > 16 {
+            return bad("must list at most 16 labels".into());
+        }
+        for (i, l) in self.labels.iter().enumerate() {
+            if let Err(e) = validate_label(l) {
+                return bad(e.to_string());
+            }
+            if self.labels[..i].contains(l) {
+                return bad(format!("lists {l:?} twice"));
             }
         }
         Ok(())

@@ -20,7 +20,7 @@ fn rust_embeddings_match_the_python_reference() {
     assert_eq!(images.len(), 4);
     for img in images {
         let file = img["file"].as_str().unwrap();
-        let (_, rgb) = teachcam::imageio::read_image(&dir.join(file)).unwrap();
+        let (_, rgb) = teachcam::imageio::read_image(&dir.join(file), &Default::default()).unwrap();
         let expected: Vec<f32> =
             img["embedding"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
         let out = embedder.run(&rgb, false).unwrap();
@@ -46,7 +46,7 @@ fn a_different_crop_would_be_caught() {
         crop: teachcam::embed::Crop::Squash,
         ..Default::default()
     };
-    let (_, rgb) = teachcam::imageio::read_image(&dir.join("c.png")).unwrap();
+    let (_, rgb) = teachcam::imageio::read_image(&dir.join("c.png"), &Default::default()).unwrap();
     let expected: Vec<f32> = img["embedding"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
     let c = cosine(&Embedder::open(&cfg).unwrap().run(&rgb, false).unwrap().embedding, &expected);
     assert!(c < 0.99, "squash gives cosine {c}");

@@ -1,11 +1,13 @@
 //! Pixel conversions to RGB: YUYV and I420 (BT.601 limited range) and JPEG
-//! decoding, including MJPEG frames that omit their Huffman tables.
+//! decoding (through [`crate::imageio::decode_checked`]), including MJPEG frames that omit
+//! their Huffman tables.
 
 use std::borrow::Cow;
 
-use image::{ImageFormat, RgbImage};
+use image::RgbImage;
 
 use super::CameraError;
+use crate::imageio::{decode_checked, DecodeError, ImageLimits};
 
 /// Converts one BT.601 limited-range (studio swing) YCbCr sample to RGB.
 #[inline]
@@ -85,14 +87,14 @@ pub fn i420_to_rgb(data: &[u8], width: u32, height: u32, stride: usize) -> Resul
     Ok(RgbImage::from_raw(width, height, out).expect("buffer sized for the image"))
 }
 
-/// Decodes one JPEG image to RGB.
+/// Decodes one JPEG frame to RGB, refusing a truncated or damaged one (the caller drops it)
+/// and one over the default [`ImageLimits`] (a camera's frames are far below them).
 ///
 /// Many UVC webcams send MJPEG frames without Huffman tables (DHT), relying
 /// on the standard tables of JPEG Annex K. For such frames an `AVI1` APP0
 /// segment is inserted, which tells the decoder to use the standard tables.
-pub fn decode_jpeg(data: &[u8]) -> Result<RgbImage, image::ImageError> {
-    let data = with_default_huffman_marker(data);
-    Ok(image::load_from_memory_with_format(&data, ImageFormat::Jpeg)?.to_rgb8())
+pub fn decode_jpeg(data: &[u8]) -> Result<RgbImage, DecodeError> {
+    decode_checked(&with_default_huffman_marker(data), &ImageLimits::default())
 }
 
 /// APP0 segment `AVI1`: marks MJPEG data that relies on the standard tables.
@@ -233,7 +235,7 @@ mod tests {
         let stripped = strip_dht(&bytes);
         assert!(stripped.len() < bytes.len(), "encoder wrote no DHT?");
         // A plain decoder cannot read it ...
-        assert!(image::load_from_memory_with_format(&stripped, ImageFormat::Jpeg).is_err());
+        assert!(image::load_from_memory_with_format(&stripped, image::ImageFormat::Jpeg).is_err());
         // ... but the encoder used the standard tables, so with them restored
         // the result is identical.
         let fixed = decode_jpeg(&stripped).unwrap();
@@ -251,5 +253,15 @@ mod tests {
         // Already marked: left alone.
         assert!(matches!(with_default_huffman_marker(&fixed), Cow::Borrowed(_)));
         assert!(decode_jpeg(b"not a jpeg").is_err());
+    }
+
+    #[test]
+    fn truncated_frames_are_refused_with_the_reason() {
+        let (_, bytes) = sample_jpeg();
+        let stripped = strip_dht(&bytes);
+        for frame in [&bytes[..bytes.len() - 2], &stripped[..stripped.len() - 20]] {
+            let e = decode_jpeg(frame).unwrap_err();
+            assert_eq!(e.to_string(), "truncated JPEG: no end-of-image marker");
+        }
     }
 }

@@ -77,7 +77,7 @@ impl FrameSource for ReplaySource {
             }
             let path = self.files[self.next].clone();
             self.next += 1;
-            match crate::imageio::read_image(&path) {
+            match crate::imageio::read_image(&path, &crate::imageio::ImageLimits::default()) {
                 Ok((_, img)) => {
                     self.failures_in_row = 0;
                     self.pace();

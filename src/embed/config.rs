@@ -1,6 +1,8 @@
 //! The `[model]` section of the configuration.
 
 use super::{Crop, Layout, Preprocess};
+use crate::config::{check_int, BadValue};
+use crate::imageio::{ImageLimits, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS};
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -13,8 +15,10 @@ pub struct ModelConfig {
     /// Side of the model's square input, in pixels.
     pub input_size: u32,
     /// Per-channel mean subtracted from 0..255 RGB values.
+    #[serde(deserialize_with = "rgb")]
     pub mean: [f32; 3],
     /// Per-channel divisor applied after subtracting the mean.
+    #[serde(deserialize_with = "rgb")]
     pub std: [f32; 3],
     /// Input tensor layout.
     pub layout: Layout,
@@ -28,6 +32,17 @@ pub struct ModelConfig {
     pub mirror_augment: bool,
     /// Threads tract may use for one inference (1 keeps a core free for the camera).
     pub threads: usize,
+    /// Largest image accepted (imports, predictions, frames), in pixels, read from the header
+    /// before decoding.
+    pub max_image_pixels: u64,
+    /// Largest image file accepted, in bytes.
+    pub max_image_bytes: u64,
+}
+
+/// Reads exactly three numbers (toml alone would ignore a fourth).
+fn rgb<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[f32; 3], D::Error> {
+    let v = Vec::<f32>::deserialize(d)?;
+    <[f32; 3]>::try_from(v.as_slice()).map_err(|_| serde::de::Error::invalid_length(v.len(), &"3 values (R, G, B)"))
 }
 
 impl Default for ModelConfig {
@@ -43,6 +58,8 @@ impl Default for ModelConfig {
             crop: Crop::Center,
             mirror_augment: false,
             threads: 1,
+            max_image_pixels: DEFAULT_MAX_PIXELS,
+            max_image_bytes: DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -51,5 +68,27 @@ impl ModelConfig {
     /// The preprocessing this configuration describes.
     pub fn preprocess(&self) -> Preprocess {
         Preprocess { size: self.input_size, mean: self.mean, std: self.std, layout: self.layout, crop: self.crop }
+    }
+
+    /// The image size limits this configuration sets.
+    pub fn image_limits(&self) -> ImageLimits {
+        ImageLimits { max_pixels: self.max_image_pixels, max_bytes: self.max_image_bytes }
+    }
+
+    /// Checks every value is in range; the error names the key (`model.…`).
+    pub fn validate(&self) -> Result<(), BadValue> {
+        check_int("model.input_size", self.input_size, 16, 1024, "pixels")?;
+        if !self.mean.iter().all(|m| m.is_finite() && (0.0..=255.0).contains(m)) {
+            return Err(BadValue::new("model.mean", format!("{:?}", self.mean), "must be 3 numbers between 0 and 255"));
+        }
+        if !self.std.iter().all(|s| s.is_finite() && *s > 0.0 && *s <= 1000.0) {
+            return Err(BadValue::new("model.std", format!("{:?}", self.std), "must be 3 numbers above 0, at most 1000"));
+        }
+        if self.embedding_output.is_empty() {
+            return Err(BadValue::new("model.embedding_output", "\"\"", "must name the [1, D] embedding output"));
+        }
+        check_int("model.threads", self.threads, 1, 64, "threads")?;
+        check_int("model.max_image_pixels", self.max_image_pixels, 100_000, 1_000_000_000, "pixels")?;
+        check_int("model.max_image_bytes", self.max_image_bytes, 100_000, 2_000_000_000, "bytes")
     }
 }

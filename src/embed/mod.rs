@@ -131,6 +131,7 @@ pub struct Embedder {
     backbone: Box<dyn Backbone>,
     pre: Preprocess,
     info: ModelInfo,
+    limits: crate::imageio::ImageLimits,
 }
 
 impl Embedder {
@@ -138,13 +139,18 @@ impl Embedder {
     pub fn open(cfg: &ModelConfig) -> Result<Self, EmbedError> {
         let pre = cfg.preprocess();
         let backbone = tract_backend::TractBackbone::load(cfg, &pre)?;
-        Ok(Self::with_backbone(Box::new(backbone), pre))
+        Ok(Self { limits: cfg.image_limits(), ..Self::with_backbone(Box::new(backbone), pre) })
     }
 
-    /// Wraps an already-built backbone (tests use small fakes).
+    /// Wraps an already-built backbone (tests use small fakes); default image limits.
     pub fn with_backbone(backbone: Box<dyn Backbone>, pre: Preprocess) -> Self {
         let info = ModelInfo { preprocess: pre.key(), ..backbone.info().clone() };
-        Self { backbone, pre, info }
+        Self { backbone, pre, info, limits: Default::default() }
+    }
+
+    /// The limits [`Embedder::embed_file`] reads images within (`model.max_image_*`).
+    pub fn image_limits(&self) -> &crate::imageio::ImageLimits {
+        &self.limits
     }
 
     /// Facts about the model, with the preprocessing in use.
@@ -167,7 +173,7 @@ impl Embedder {
 
     /// Reads, decodes and embeds an image file; returns its bytes too (the store keeps them).
     pub fn embed_file(&self, path: &std::path::Path, mirrored: bool) -> Result<(Vec<u8>, Embedding), FileEmbedError> {
-        let (bytes, img) = crate::imageio::read_image(path)?;
+        let (bytes, img) = crate::imageio::read_image(path, &self.limits)?;
         let embedding =
             self.embed(&img, mirrored).map_err(|source| FileEmbedError::Embed { path: path.to_path_buf(), source })?;
         Ok((bytes, embedding))

@@ -5,6 +5,7 @@
 
 use super::softmax::{fit as fit_softmax, FitParams};
 use super::{Features, Head, TrainReport, VERSION};
+use crate::config::{check_f32, check_int, BadValue};
 use crate::embed::ModelInfo;
 use ndarray::Array2;
 use serde::Deserialize;
@@ -75,6 +76,22 @@ impl Default for HeadConfig {
             background: BackgroundSource::Builtin,
             reject_margin: 0.0,
         }
+    }
+}
+
+impl HeadConfig {
+    /// Checks every value is in range; the error names the key (`head.…`).
+    pub fn validate(&self) -> Result<(), BadValue> {
+        check_f32("head.l2", self.l2, 0.0, 100.0, "")?;
+        check_int("head.max_iters", self.max_iters, 1, 100_000, "gradient steps")?;
+        check_f32("head.holdout", self.holdout, 0.01, 0.9, " (a fraction)")?;
+        check_int("head.min_examples_for_holdout", self.min_examples_for_holdout, 2, 10_000, "examples")?;
+        check_f32("head.default_threshold", self.default_threshold, 0.0, 1.0, "")?;
+        check_f32("head.reject_margin", self.reject_margin, -2.0, 2.0, " (0 is the default; -2 never rejects)")?;
+        if self.background == BackgroundSource::File(PathBuf::new()) {
+            return Err(BadValue::new("head.background", "\"\"", "must be \"builtin\", \"off\" or a file"));
+        }
+        Ok(())
     }
 }
 

@@ -63,7 +63,7 @@ pub(super) fn check(store: &Store, model: Option<&ModelInfo>, decode: bool) -> C
             continue;
         }
         if decode {
-            if let Err(e) = crate::imageio::decode_rgb(&image, &format!("example {}", entry.id)) {
+            if let Err(e) = crate::imageio::decode_checked(&image, &Default::default()) {
                 report.damaged.push(damage(e.to_string()));
                 continue;
             }

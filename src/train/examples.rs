@@ -3,7 +3,7 @@
 
 use super::finite_embedding;
 use crate::embed::Embedder;
-use crate::imageio::decode_rgb;
+use crate::imageio::decode_checked;
 use crate::store::{Example, Loaded, Store, StoreError};
 use rayon::prelude::*;
 
@@ -33,10 +33,10 @@ pub fn load_examples(store: &mut Store, embedder: &Embedder, mirrored: bool) -> 
             .zip(images)
             .map(|(s, image)| {
                 let what = format!("stored example {} ({})", s.entry.id, s.entry.label);
-                let img = match image
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| decode_rgb(&b, &what).map_err(|e| e.to_string()))
-                {
+                let decoded = image.map_err(|e| e.to_string()).and_then(|b| {
+                    decode_checked(&b, embedder.image_limits()).map_err(|e| format!("{what}: {e}"))
+                });
+                let img = match decoded {
                     Ok(img) => img,
                     Err(e) => return Reembed::Undecodable(e),
                 };
