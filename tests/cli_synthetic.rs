@@ -21,7 +21,7 @@ fn import_train_predict_eval_on_synthetic_images() {
     assert!(out.contains("added 12"), "{out}");
     // Importing the same files again adds nothing.
     let out = ok(&["--data", data, "import", "--label", "cool", train.join("cool").to_str().unwrap()]);
-    assert!(out.contains("added 0, skipped 12") && out.contains("already stored"), "{out}");
+    assert!(out.contains("added 0, skipped 12 (12 already stored, 0 failed)"), "{out}");
 
     let report: serde_json::Value = serde_json::from_str(&ok(&["--data", data, "train", "--json"])).unwrap();
     assert_eq!(report["labels"], serde_json::json!(["cool", "warm"]));
@@ -68,8 +68,8 @@ fn bad_input_gets_one_clear_line_and_nothing_is_lost() {
     let out = teachcam(&["--data", d, "import", "--label", "cool", mixed.to_str().unwrap()]);
     assert!(!out.status.success());
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("added 1") && stdout.contains("broken.jpg"), "{stdout}");
-    assert!(stderr.contains("could not be read"), "{stderr}");
+    assert!(stdout.contains("added 1") && stdout.contains("broken.jpg: truncated JPEG"), "{stdout}");
+    assert!(stderr.contains("1 of 2 files could not be imported"), "{stderr}");
 
     // Predict before training, a missing file, a bad label.
     assert!(fails(&["--data", d, "predict", warm.join("warm00.jpg").to_str().unwrap()]).contains("teachcam train"));
@@ -102,4 +102,84 @@ fn bad_input_gets_one_clear_line_and_nothing_is_lost() {
     // Through all of that, the stored examples were never touched.
     let status = ok(&["--data", d, "status"]);
     assert!(status.contains("3 examples"), "{status}");
+}
+
+/// A PNG header claiming `w`×`h` pixels, followed by the start of its image data: a tiny file
+/// that decodes to nothing, so only a check of the header can answer for it.
+fn png_header(w: u32, h: u32) -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    for chunk in [ihdr, b"IDAT\x78\x9c".to_vec()] {
+        out.extend_from_slice(&(chunk.len() as u32 - 4).to_be_bytes());
+        out.extend_from_slice(&chunk);
+        out.extend_from_slice(&crc32fast::hash(&chunk).to_be_bytes());
+    }
+    out
+}
+
+/// A folder with two good images and one of each kind of bad one; returns the bad ones' names
+/// with the reason each must be given.
+fn hostile_folder(dir: &std::path::Path, good: &std::path::Path) -> Vec<(&'static str, &'static str)> {
+    std::fs::create_dir_all(dir).unwrap();
+    for (n, f) in std::fs::read_dir(good).unwrap().flatten().take(2).enumerate() {
+        std::fs::copy(f.path(), dir.join(format!("good{n}.jpg"))).unwrap();
+    }
+    let jpeg = std::fs::read(dir.join("good0.jpg")).unwrap();
+    std::fs::write(dir.join("cut.jpg"), &jpeg[..jpeg.len() * 2 / 3]).unwrap();
+    std::fs::write(dir.join("huge.png"), png_header(30_000, 30_000)).unwrap();
+    std::fs::write(dir.join("text.jpg"), b"hello").unwrap();
+    vec![
+        ("cut.jpg", "truncated JPEG: no end-of-image marker"),
+        ("huge.png", "30000×30000 pixels (900.0 MP), more than model.max_image_pixels (32.0 MP)"),
+        ("text.jpg", "not a JPEG or PNG"),
+    ]
+}
+
+#[test]
+fn import_and_predict_go_on_past_bad_files_and_list_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data");
+    let d = d.to_str().unwrap();
+    synthetic_set(&tmp.path().join("set"), 2, 4, (160, 120));
+    let warm = tmp.path().join("warm");
+    let bad = hostile_folder(&warm, &tmp.path().join("set/warm"));
+
+    let out = teachcam(&["--data", d, "import", "--label", "warm", warm.to_str().unwrap()]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success() && !stderr.contains("panicked"), "{stderr}");
+    assert!(stdout.contains("warm: added 2, skipped 3 (0 already stored, 3 failed) (2 stored)"), "{stdout}");
+    for (name, why) in &bad {
+        let line = format!("  failed {}: {why}\n", warm.join(name).display());
+        assert!(stdout.contains(&line), "{line:?} missing from:\n{stdout}");
+    }
+    assert!(stderr.contains("teachcam: error: 3 of 5 files could not be imported"), "{stderr}");
+    // What was good is stored; a second import finds it there and still lists the bad ones.
+    assert!(ok(&["--data", d, "status"]).contains("2 examples"));
+    let again = String::from_utf8_lossy(&teachcam(&["--data", d, "import", "--label", "warm", warm.to_str().unwrap()]).stdout)
+        .to_string();
+    assert!(again.contains("added 0, skipped 5 (2 already stored, 3 failed)"), "{again}");
+
+    let cool = tmp.path().join("set/cool");
+    ok(&["--data", d, "import", "--label", "cool", cool.to_str().unwrap()]);
+    ok(&["--data", d, "train"]);
+    let out = teachcam(&["--data", d, "predict", "--json", warm.to_str().unwrap()]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "{stdout}");
+    let preds: serde_json::Value = serde_json::from_str(&stdout).expect("stdout stays JSON");
+    assert_eq!(preds.as_array().unwrap().len(), 2, "the good images are labelled: {preds}");
+    for (name, why) in &bad {
+        assert!(stderr.contains(&format!("  failed {}: {why}", warm.join(name).display())), "{name}: {stderr}");
+    }
+    assert!(stderr.contains("3 of 5 images could not be read"), "{stderr}");
+}
+
+#[test]
+fn a_cause_is_printed_once() {
+    let e = fails(&["--config", "/nonexistent/teachcam.toml", "status"]);
+    assert_eq!(e.matches("os error 2").count(), 1, "{e}");
+    assert!(e.starts_with("teachcam: error: cannot read config /nonexistent/teachcam.toml: "), "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
 }

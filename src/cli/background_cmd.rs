@@ -17,7 +17,7 @@ pub fn run(config: &Config, out: &Path, paths: &[PathBuf]) -> Result<()> {
     let mut vectors = Vec::with_capacity(files.len());
     for r in embed_files(&embedder, &files, false) {
         match r {
-            Ok((_, e)) => vectors.push(e.vector),
+            Ok(e) => vectors.push(e.vector),
             Err(e) => bail!("{e}; a background set is made from every given photo, so fix or remove it"),
         }
     }

@@ -26,7 +26,8 @@ fn load_head(config: &Config, embedder: &crate::embed::Embedder) -> Result<Head>
     Ok(Head::load(&config.head_path(), embedder.info())?)
 }
 
-/// Labels each image under `paths`.
+/// Labels each image under `paths`. Images that cannot be read are listed on stderr after the
+/// others' labels, and make the command fail.
 pub fn predict(config: &Config, paths: &[PathBuf], json: bool) -> Result<()> {
     let files = collect_images(paths)?;
     if files.is_empty() {
@@ -34,9 +35,15 @@ pub fn predict(config: &Config, paths: &[PathBuf], json: bool) -> Result<()> {
     }
     let embedder = open_embedder(config)?;
     let head = load_head(config, &embedder)?;
-    let mut out = Vec::new();
+    let (mut out, mut failed) = (Vec::new(), Vec::new());
     for (path, r) in files.iter().zip(embed_files(&embedder, &files, false)) {
-        let (_, emb) = r.map_err(anyhow::Error::msg)?;
+        let emb = match r {
+            Ok(emb) => emb,
+            Err(e) => {
+                failed.push(e.to_string());
+                continue;
+            }
+        };
         let p = head.predict(&emb.vector);
         let probabilities = head.labels.iter().cloned().zip(p.probs.iter().copied()).collect();
         out.push(PredictionJson {
@@ -59,6 +66,13 @@ pub fn predict(config: &Config, paths: &[PathBuf], json: bool) -> Result<()> {
             };
             println!("{}: {} {:.3}{flag}", p.path.display(), p.label, p.confidence);
         }
+    }
+    if !failed.is_empty() {
+        for f in &failed {
+            eprintln!("  failed {f}");
+        }
+        let others = if out.is_empty() { "no image was labelled" } else { "the others were labelled" };
+        bail!("{} of {} images could not be read (listed above); {others}", failed.len(), files.len());
     }
     Ok(())
 }
@@ -131,7 +145,7 @@ fn background_lit(config: &Config, embedder: &crate::embed::Embedder, head: &Hea
     }
     let mut lit = 0;
     for r in embed_files(embedder, &files, false) {
-        let (_, emb) = r.map_err(anyhow::Error::msg)?;
+        let emb = r?;
         lit += lights(config, head, &head.predict(&emb.vector)) as usize;
     }
     Ok((lit as f32 / files.len() as f32, files.len()))
@@ -147,7 +161,7 @@ pub fn eval(config: &Config, dir: &Path, background: Option<&Path>, json: bool) 
     let (mut top, mut unsure, mut rejected, mut zero_shot) = (Vec::new(), 0, 0, Vec::new());
     let cat_dog = labels_are_cat_dog(&head.labels);
     for r in embedded {
-        let (_, emb) = r.map_err(anyhow::Error::msg)?;
+        let emb = r?;
         let p = head.predict(&emb.vector);
         unsure += p.unsure as usize;
         rejected += !p.known() as usize;

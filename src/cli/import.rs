@@ -1,13 +1,95 @@
 //! `teachcam import --label LABEL PATH...`
+//!
+//! Files are read, embedded and stored batch by batch (a few files per core, embedded in
+//! parallel, stored in order), so memory stays bounded and an interrupted import keeps every
+//! example it finished. A file that cannot be used is listed at the end and the others go on;
+//! only a data folder that cannot be written at all stops the import.
 
-use super::{collect_images, embed_many::embed_files, open_embedder, open_store};
+use super::{collect_images, open_embedder, open_store};
 use crate::config::Config;
-use crate::store::{validate_label, NewExample, Origin};
+use crate::embed::{Embedder, Embedding};
+use crate::imageio::{decode_checked, read_bytes, ImageLimits};
+use crate::store::{validate_label, NewExample, Origin, Store, StoreError};
 use anyhow::{bail, Result};
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
-/// Adds the images under `paths` as examples of `label`, skipping duplicates and unreadable files.
-pub fn run(config: &Config, label: &str, paths: &[std::path::PathBuf]) -> Result<()> {
+/// Files read ahead per core: the bytes of at most this many files per core are in memory.
+const FILES_PER_CORE: usize = 2;
+
+/// Failed writes in a row after which the data folder is taken to be unwritable.
+const STORE_FAILURES_IN_A_ROW: usize = 3;
+
+/// What became of the files so far.
+#[derive(Debug, Default)]
+struct Tally {
+    added: usize,
+    duplicates: Vec<String>,
+    failed: Vec<String>,
+    store_failures_in_a_row: usize,
+}
+
+impl Tally {
+    /// Records the outcome of one `Store::add`; returns the reason to stop importing, if the
+    /// data folder cannot take any more examples.
+    fn stored(&mut self, path: &Path, r: Result<(), StoreError>) -> Option<String> {
+        let Err(e) = r else {
+            self.added += 1;
+            self.store_failures_in_a_row = 0;
+            return None;
+        };
+        self.failed.push(format!("{}: not stored: {e}", path.display()));
+        self.store_failures_in_a_row += 1;
+        if store_unwritable(&e) {
+            Some(format!("the data folder cannot be written ({e})"))
+        } else if self.store_failures_in_a_row >= STORE_FAILURES_IN_A_ROW {
+            Some(format!("{STORE_FAILURES_IN_A_ROW} files in a row could not be stored (the last: {e})"))
+        } else {
+            None
+        }
+    }
+}
+
+/// True when a store error means no further example can be written (disk full, quota, a
+/// read-only, inaccessible or damaged data folder) rather than a problem with this one file.
+fn store_unwritable(e: &StoreError) -> bool {
+    use std::io::ErrorKind::*;
+    match e {
+        StoreError::Full { .. }
+        | StoreError::ReadOnly { .. }
+        | StoreError::NotWritable { .. }
+        | StoreError::Corrupt { .. }
+        | StoreError::Missing(_) => true,
+        StoreError::Io { source, .. } => {
+            matches!(source.kind(), StorageFull | QuotaExceeded | ReadOnlyFilesystem | PermissionDenied)
+        }
+        _ => false,
+    }
+}
+
+/// A progress bar on stderr when it is a terminal, else a hidden one.
+fn progress_bar(len: usize) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let style = indicatif::ProgressStyle::with_template("importing {pos}/{len} [{bar:30}] {eta} left")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    indicatif::ProgressBar::new(len as u64).with_style(style)
+}
+
+/// Decodes and embeds one file's bytes.
+fn embed(embedder: &Embedder, bytes: &[u8], limits: &ImageLimits, mirrored: bool) -> Result<Embedding, String> {
+    let img = decode_checked(bytes, limits).map_err(|e| e.to_string())?;
+    embedder.embed(&img, mirrored).map_err(|e| e.to_string())
+}
+
+/// Adds the images under `paths` as examples of `label`, skipping duplicates; files that
+/// cannot be used are listed at the end, and make the command fail.
+pub fn run(config: &Config, label: &str, paths: &[PathBuf]) -> Result<()> {
     validate_label(label)?;
     let files = collect_images(paths)?;
     if files.is_empty() {
@@ -17,45 +99,140 @@ pub fn run(config: &Config, label: &str, paths: &[std::path::PathBuf]) -> Result
         );
     }
     let mut store = open_store(config)?;
+    if let Some(why) = store.read_only() {
+        bail!("data folder {} cannot be written ({why}); nothing was imported", config.data_dir.display());
+    }
     let embedder = open_embedder(config)?;
+    let limits = config.model.image_limits();
+    let bar = progress_bar(files.len());
+    let mut tally = Tally::default();
+    let mut seen = HashSet::new();
+    let mut stopped = None;
+    let batch = rayon::current_num_threads().max(1) * FILES_PER_CORE;
+    'batches: for chunk in files.chunks(batch) {
+        // Read and skip duplicates first, so no inference is spent on them.
+        let mut todo = Vec::new();
+        for f in chunk {
+            match read_new(f, &limits, &store, &mut seen) {
+                Ok(bytes) => todo.push((f, bytes)),
+                Err(Skip::Duplicate(why)) => tally.duplicates.push(format!("{}: {why}", f.display())),
+                Err(Skip::Failed(why)) => tally.failed.push(why),
+            }
+        }
+        bar.inc((chunk.len() - todo.len()) as u64);
+        let mirrored = config.model.mirror_augment;
+        let embedded: Vec<_> = todo.par_iter().map(|(_, bytes)| embed(&embedder, bytes, &limits, mirrored)).collect();
+        for ((path, bytes), r) in todo.iter().zip(embedded) {
+            bar.inc(1);
+            let embedding = match r {
+                Ok(e) => e,
+                Err(e) => {
+                    tally.failed.push(format!("{}: {e}", path.display()));
+                    continue;
+                }
+            };
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("jpg");
+            let new = NewExample { label, image: bytes, ext, embedding: &embedding, origin: Origin::File((*path).clone()) };
+            if let Some(why) = tally.stored(path, store.add(new, embedder.info()).map(|_| ())) {
+                stopped = Some(why);
+                break 'batches;
+            }
+        }
+    }
+    bar.finish_and_clear();
+    report(&store, label, &tally, files.len(), stopped)
+}
 
-    // Skip files whose content is already stored before spending an inference on them.
-    let (mut duplicates, mut failed): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
-    let mut todo = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for f in files {
-        let digest = std::fs::read(&f).map(|b| hex::encode(Sha256::digest(&b)));
-        match digest {
-            Ok(d) if !seen.insert(d.clone()) => {
-                duplicates.push(format!("{}: same image as another file in this import", f.display()))
-            }
-            Ok(d) => match store.find_by_sha256(&d) {
-                Some(e) => duplicates.push(format!("{}: already stored as {}/{}", f.display(), e.label, e.id)),
-                None => todo.push(f),
-            },
-            Err(e) => failed.push(format!("{}: {e}", f.display())),
-        }
+/// Why a file is not embedded.
+enum Skip {
+    /// Its content is already stored, or is in this import twice.
+    Duplicate(String),
+    /// It cannot be read (the message names it).
+    Failed(String),
+}
+
+/// Reads `f` unless its content is already stored or was seen in this import.
+fn read_new(f: &Path, limits: &ImageLimits, store: &Store, seen: &mut HashSet<String>) -> Result<Vec<u8>, Skip> {
+    let bytes = read_bytes(f, limits).map_err(|e| Skip::Failed(e.to_string()))?;
+    let digest = hex::encode(Sha256::digest(&bytes));
+    if let Some(e) = store.find_by_sha256(&digest) {
+        return Err(Skip::Duplicate(format!("already stored as {}/{}", e.label, e.id)));
     }
-    let results = embed_files(&embedder, &todo, config.model.mirror_augment);
-    let mut added = 0;
-    for (path, r) in todo.iter().zip(results) {
-        match r {
-            Ok((bytes, emb)) => {
-                let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("jpg");
-                let new = NewExample { label, image: &bytes, ext, embedding: &emb, origin: Origin::File(path.clone()) };
-                store.add(new, embedder.info())?;
-                added += 1;
-            }
-            Err(e) => failed.push(e.to_string()),
-        }
+    if !seen.insert(digest) {
+        return Err(Skip::Duplicate("same image as another file in this import".into()));
     }
+    Ok(bytes)
+}
+
+/// Prints what was imported and skipped; fails when any file could not be imported.
+fn report(store: &Store, label: &str, t: &Tally, total: usize, stopped: Option<String>) -> Result<()> {
     let now = store.counts().get(label).copied().unwrap_or(0);
-    println!("{label}: added {added}, skipped {} ({now} stored)", duplicates.len() + failed.len());
-    for s in duplicates.iter().chain(&failed) {
+    println!(
+        "{label}: added {}, skipped {} ({} already stored, {} failed) ({now} stored)",
+        t.added,
+        t.duplicates.len() + t.failed.len(),
+        t.duplicates.len(),
+        t.failed.len()
+    );
+    for s in &t.duplicates {
         println!("  skipped {s}");
     }
-    if !failed.is_empty() {
-        bail!("{} file(s) could not be read (listed above); the other images were imported", failed.len());
+    for s in &t.failed {
+        println!("  failed {s}");
+    }
+    if let Some(why) = stopped {
+        let done = t.added + t.duplicates.len() + t.failed.len();
+        bail!(
+            "import stopped, {why}; {} of the {total} files were added before that, the other {} were not tried",
+            t.added,
+            total - done
+        );
+    }
+    if !t.failed.is_empty() {
+        let others = match total - t.failed.len() {
+            0 => "nothing was imported".to_string(),
+            n => format!("the other {n} were added or already stored"),
+        };
+        bail!("{} of {total} files could not be imported (listed above); {others}", t.failed.len());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn io(kind_or_os: std::io::Error) -> StoreError {
+        StoreError::Io { path: PathBuf::from("data/examples/cat/1.jpg"), source: kind_or_os }
+    }
+
+    #[test]
+    fn disk_full_stops_at_once_naming_the_cause() {
+        let mut t = Tally::default();
+        assert_eq!(t.stored(Path::new("a.jpg"), Ok(())), None);
+        let why = t.stored(Path::new("b.jpg"), Err(io(std::io::Error::from_raw_os_error(28)))).unwrap();
+        assert!(why.contains("cannot be written") && why.contains("os error 28"), "{why}");
+        let full = StoreError::Full { path: PathBuf::from("data/teachcam.db") };
+        assert!(t.stored(Path::new("c.jpg"), Err(full)).unwrap().contains("the disk is full"));
+        assert_eq!((t.added, t.failed.len()), (1, 2));
+        assert!(t.failed[0].starts_with("b.jpg: not stored: "), "{:?}", t.failed);
+        for os in [30, 13] {
+            // Read-only file system, permission denied.
+            assert!(store_unwritable(&io(std::io::Error::from_raw_os_error(os))), "errno {os}");
+        }
+    }
+
+    #[test]
+    fn one_failed_write_goes_on_three_in_a_row_stop() {
+        let mut t = Tally::default();
+        let odd = || Err(io(std::io::Error::other("odd")));
+        assert_eq!(t.stored(Path::new("a.jpg"), odd()), None);
+        assert_eq!(t.stored(Path::new("b.jpg"), odd()), None);
+        assert_eq!(t.stored(Path::new("c.jpg"), Ok(())), None, "a success resets the count");
+        assert_eq!(t.stored(Path::new("d.jpg"), odd()), None);
+        assert_eq!(t.stored(Path::new("e.jpg"), odd()), None);
+        let why = t.stored(Path::new("f.jpg"), odd()).unwrap();
+        assert!(why.contains("3 files in a row") && why.contains("odd"), "{why}");
+        assert_eq!((t.added, t.failed.len()), (1, 5));
+    }
 }

@@ -4,6 +4,7 @@ mod background_cmd;
 mod bench;
 mod check;
 mod embed_many;
+mod errors;
 mod eval;
 mod import;
 mod report;
@@ -127,7 +128,7 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("teachcam: error: {}", format!("{e:#}").replace('\n', " "));
+            eprintln!("teachcam: error: {}", errors::error_line(&e));
             1
         }
     }
