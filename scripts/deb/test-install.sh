@@ -94,7 +94,8 @@ t0=$(date +%s)
 run_as='cd /var/lib/teachcam && runuser -u teachcam -- env RUST_LOG=warn qemu-aarch64-static /usr/bin/teachcam --config /etc/teachcam/teachcam.toml'
 in_root "$run_as import --label cat /tmp/example.png" | sed 's/^/   /'
 in_root "$run_as status" | sed 's/^/   /'
-check "example stored under /var/lib/teachcam by the teachcam user" '[ -n "$(find /var/lib/teachcam -user teachcam -name "*.png")" ]'
+check "example stored under /var/lib/teachcam by the teachcam user" '[ -n "$(find /var/lib/teachcam -user teachcam -name teachcam.db)" ]'
+check "the store holds it" 'in_store=$(cd /var/lib/teachcam && runuser -u teachcam -- qemu-aarch64-static /usr/bin/teachcam --config /etc/teachcam/teachcam.toml check --json) && echo "$in_store" | grep -q "\"examples\":1"'
 echo "   $(($(date +%s) - t0)) s"
 
 echo "== upgrade (reinstall) after an admin enabled the unit and edited the config"
@@ -102,14 +103,14 @@ in_root 'systemctl enable teachcam.service && echo "# local edit" >>/etc/teachca
 apt_q "install --reinstall --no-install-recommends /tmp/teachcam.deb"
 check "still enabled after the upgrade" '[ -L /etc/systemd/system/multi-user.target.wants/teachcam.service ]'
 check "local config edit kept" 'grep -qx "# local edit" /etc/teachcam/teachcam.toml'
-check "examples kept" '[ -n "$(find /var/lib/teachcam -name "*.png")" ]'
+check "examples kept" '[ -n "$(find /var/lib/teachcam -name teachcam.db -size +1k)" ]'
 
 echo "== remove"
 apt_q "remove teachcam"
 check "binary gone" '[ ! -e /usr/bin/teachcam ]'
 check "state config-files" '[ "$(dpkg-query -W -f="\${Status}" teachcam)" = "deinstall ok config-files" ]'
 check "user kept" 'getent passwd teachcam'
-check "data kept" '[ -n "$(find /var/lib/teachcam -name "*.png")" ]'
+check "data kept" '[ -n "$(find /var/lib/teachcam -name teachcam.db -size +1k)" ]'
 check "config kept" 'grep -qx "# local edit" /etc/teachcam/teachcam.toml'
 
 echo "== purge"

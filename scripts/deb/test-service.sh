@@ -67,7 +67,7 @@ ExecStart=
 ExecStart=/usr/bin/teachcam --config /etc/teachcam/teachcam.toml import --label cat /usr/share/teachcam-test/example.png
 ExecStartPost=/usr/bin/teachcam --config /etc/teachcam/teachcam.toml status
 ExecStartPost=/bin/sh -c 'if touch /etc/teachcam-test 2>/dev/null; then echo "CHECK etc: writable"; else echo "CHECK etc: read-only"; fi'
-ExecStartPost=/bin/sh -c 'echo "CHECK stored: $(find /var/lib/teachcam -name "*.png" -user teachcam | wc -l)"'
+ExecStartPost=/bin/sh -c 'echo "CHECK stored: $(find /var/lib/teachcam -name teachcam.db -user teachcam | wc -l)"'
 EOF
 cat >"$root/etc/systemd/system/teachcam-test-report.service" <<'EOF'
 [Unit]
