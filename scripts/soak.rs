@@ -15,10 +15,16 @@
 //! open file descriptors, measured after a warm-up (the first `--warmup` frames, default
 //! 100 000: the store is at its cap and two trainings are done) and at the end.
 //!
-//! **Flat** means: the same number of open file descriptors at the start and at the end, and
-//! an end RSS no more than 10 % (at least 4 MB) above the start RSS, since the store and head do
-//! not grow after the warm-up; a leak of even 10 bytes per frame would add 9 MB over a million
-//! frames. Anything else is reported as GROWING and the exit status is 1.
+//! It also counts the heap itself (bytes allocated and not yet freed, through a counting global
+//! allocator), which RSS blurs: the allocator keeps freed memory cached, and threads (one per
+//! training) get their own arenas, so RSS creeps by some kB per 100 000 frames while the heap
+//! stays the same.
+//!
+//! **Flat** means: the same number of open file descriptors at the start and at the end, an end
+//! RSS no more than 10 % (at least 4 MB) above the start RSS, and an end heap no more than 10 %
+//! (at least 1 MB) above the start heap, since the store and head do not grow after the warm-up;
+//! a leak of even 10 bytes per frame would add 9 MB over a million frames. Anything else is
+//! reported as GROWING and the exit status is 1.
 //!
 //! Run with `scripts/soak.sh [FRAMES]`, or `cargo run --release --example soak -- --frames N`.
 //! The last line is
@@ -27,6 +33,7 @@
 use clap::Parser;
 use image::{Rgb, RgbImage};
 use rand::{Rng, SeedableRng};
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,6 +42,40 @@ use teachcam::config::Config;
 use teachcam::daemon::Daemon;
 use teachcam::embed::fake::FakeBackbone;
 use teachcam::panel::{Control, HoldRepeater, LedState, Leds, PanelError, SimulatedPanel};
+
+/// The system allocator, counting the bytes allocated and not yet freed: the heap the program
+/// holds, whatever the allocator keeps cached or fragmented (which RSS includes).
+struct Counting;
+
+static LIVE_BYTES: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call is forwarded to the system allocator unchanged; only a counter is updated.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE_BYTES.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
+            LIVE_BYTES.fetch_sub(layout.size() as u64, Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 /// Virtual time between two frames.
 const FRAME_PERIOD: Duration = Duration::from_millis(100);
@@ -108,8 +149,9 @@ impl Leds for CountingLeds {
     }
 }
 
-/// (VmRSS, VmHWM) in kB, from /proc/self/status.
-fn memory_kb() -> (u64, u64) {
+/// (VmRSS, VmHWM, RssAnon) in kB, from /proc/self/status. RssAnon is the heap and stacks
+/// without the mapped binary and libraries, whose pages count in VmRSS once first used.
+fn memory_kb() -> (u64, u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
         status
@@ -118,7 +160,7 @@ fn memory_kb() -> (u64, u64) {
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap_or(0)
     };
-    (field("VmRSS:"), field("VmHWM:"))
+    (field("VmRSS:"), field("VmHWM:"), field("RssAnon:"))
 }
 
 /// Open file descriptors (entries of /proc/self/fd).
@@ -146,7 +188,7 @@ fn main() -> anyhow::Result<()> {
     println!("soak: {} frames through the live loop, data folder {}", args.frames, data.path().display());
 
     let (mut frames, mut captures, mut undos, mut trainings, mut was_training) = (0u64, 0usize, 0u64, 0u64, false);
-    let mut start: Option<(u64, usize)> = None;
+    let mut start: Option<(u64, usize, u64)> = None;
     let started = Instant::now();
     let mut measured_at = started;
     while let Some(frame) = capture.next(Duration::from_secs(60))? {
@@ -167,25 +209,29 @@ fn main() -> anyhow::Result<()> {
         trainings += (was_training && !training) as u64;
         was_training = training;
         frames += 1;
-        if frames == args.warmup.min(args.frames) {
-            start = Some((memory_kb().0, open_fds()));
+        // Measured between trainings: a running one holds a file open while it saves the head.
+        if start.is_none() && frames >= args.warmup.min(args.frames) && !training {
+            start = Some((memory_kb().0, open_fds(), LIVE_BYTES.load(Ordering::Relaxed) / 1024));
             measured_at = Instant::now();
         }
         if frames % 100_000 == 0 {
-            let (rss, hwm) = memory_kb();
+            let (rss, hwm, anon) = memory_kb();
             let fps = frames as f64 / started.elapsed().as_secs_f64();
             let examples: usize = daemon.counts().values().sum();
             println!(
-                "{frames:>9} frames  {fps:>7.0} frames/s  rss {rss} kB (peak {hwm})  fds {}  examples {examples}  \
+                "{frames:>9} frames  {fps:>7.0} frames/s  rss {rss} kB (peak {hwm}, anon {anon}, heap {})  fds {}  examples {examples}  \
                  captures {captures}  undos {undos}  trainings {trainings}",
+                LIVE_BYTES.load(Ordering::Relaxed) / 1024,
                 open_fds()
             );
         }
     }
     daemon.wait_training(clock);
-    let (rss_end, hwm) = memory_kb();
+    trainings += was_training as u64;
+    let (rss_end, hwm, _) = memory_kb();
     let fds_end = open_fds();
-    let (rss_start, fds_start) = start.unwrap_or((rss_end, fds_end));
+    let heap_end = LIVE_BYTES.load(Ordering::Relaxed) / 1024;
+    let (rss_start, fds_start, heap_start) = start.unwrap_or((rss_end, fds_end, heap_end));
     let elapsed = started.elapsed().as_secs_f64();
     println!(
         "{frames} frames in {elapsed:.1} s: {:.0} frames/s ({:.0} frames/s after the warm-up)",
@@ -201,7 +247,10 @@ fn main() -> anyhow::Result<()> {
     println!(
         "after warm-up: rss {rss_start} kB, fds {fds_start}; end: rss {rss_end} kB (peak {hwm} kB), fds {fds_end}"
     );
-    let flat = fds_end == fds_start && rss_end <= rss_start + (rss_start / 10).max(4096);
+    println!("heap (bytes allocated and not freed): after warm-up {heap_start} kB, end {heap_end} kB");
+    let flat = fds_end == fds_start
+        && rss_end <= rss_start + (rss_start / 10).max(4096)
+        && heap_end <= heap_start + (heap_start / 10).max(1024);
     println!("{}", if flat { "flat" } else { "GROWING (see the header of scripts/soak.rs for what flat means)" });
     println!(
         "soak: frames={frames} captures={captures} trainings={trainings} rss_start_kb={rss_start} rss_end_kb={rss_end} \
