@@ -12,8 +12,9 @@
 #   capture  after a random number of acknowledged captures, plus 0-150 ms;
 #   train    after a training started, plus 0-TRAIN_MS ms (default 400; a training takes 30-300 ms);
 #   any      0-ANY_MS ms after the start (default 6000: store opening, recovery, anything).
-# After each kill, `teachcam check --json` verifies the store (every example readable, its image
-# matching its hash, its embedding finite) and the acknowledged captures are looked up in it.
+# After each kill, `teachcam check --json` verifies the store read-only (SQLite's integrity check,
+# every example's image readable, matching its hash and decodable) and the acknowledged captures
+# are looked up in its list of ids.
 # A capture is acknowledged by the log line `captured LABEL (N examples), id ID`, which the daemon
 # writes only once the example is durable. The next trial is the restart on the same folder.
 #
@@ -109,39 +110,26 @@ acknowledged() {
   complete_lines "$1" | sed -nE 's/.* captured [A-Za-z0-9_-]+ \([0-9]+ examples?\), id ([^ ]+)$/\1/p'
 }
 
-# placeholder_check: PLACEHOLDER until `teachcam check` is on main: the ids of the legacy file
-# store's examples whose image and embedding files exist, and the count of empty ones.
-placeholder_check() {
-  local f n=0
-  : >"$work/present"
-  for f in "$data"/examples/*/*.jpg; do
-    [ -e "$f" ] || continue
-    if [ ! -s "$f" ] || [ ! -s "${f%.jpg}.emb" ]; then
-      n=$((n + 1))
-    else
-      basename "$f" .jpg >>"$work/present"
-    fi
-  done
-  echo "$n"
-}
-
-# check_store: runs `teachcam check --json` on the data folder; writes the stored ids to
-# $work/present and prints the number of damaged examples (1 when the check cannot run).
+# check_store: runs `teachcam check --json` on the data folder (read-only); writes the stored
+# ids to $work/present and prints the number of damaged examples plus store problems (SQLite's
+# integrity check, damaged files), or 1 when the check gives no report. Only the damaged
+# examples' objects have an "id" key, so counting `"id":` counts them.
 check_store() {
-  local json
-  if ! "$tc" check --help >/dev/null 2>&1; then
-    placeholder_check
-    return
-  fi
-  if ! json=$("$tc" --config "$work/config.toml" --data "$data" check --json 2>"$work/check.err"); then
-    echo "check failed: $(cat "$work/check.err")" >&2
+  local json status=0 problems
+  json=$("$tc" --config "$work/config.toml" --data "$data" check --json 2>"$work/check.err") || status=$?
+  if [ "${json:0:1}" != "{" ]; then
+    echo "check gave no report (exit status $status): $(cat "$work/check.err")" >&2
     : >"$work/present"
     echo 1
     return
   fi
-  printf '%s\n' "$json" | sed -nE 's/.*"ids":\[([^]]*)\].*/\1/p' | tr ',' '\n' | sed -nE 's/^ *"(.*)" *$/\1/p' \
+  printf '%s\n' "$json" | sed -nE 's/.*"ids":\[([^]]*)\].*/\1/p' | tr ',' '\n' | sed -nE 's/^"(.*)"$/\1/p' \
     >"$work/present"
-  printf '%s\n' "$json" | sed -nE 's/.*"damaged":\[(\{.*\})?\].*/\1/p' | grep -o '"id":' | wc -l
+  problems=$(printf '%s\n' "$json" | sed -nE 's/.*"problems":\[(("([^"\\]|\\.)*",?)*)\].*/\1/p')
+  if [ -n "$problems" ] || [ "$status" -ne 0 ]; then
+    echo "check: $json" >&2
+  fi
+  printf '%s\n' "$json" | { grep -o '"id":' || true; } | wc -l | awk -v p="$problems" '{ print $1 + (p == "" ? 0 : gsub(/","/, "", p) + 1) }'
 }
 
 : >"$work/acked"
