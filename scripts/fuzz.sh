@@ -11,8 +11,8 @@
 #
 # Needs the nightly toolchain (`rustup toolchain install nightly`); installs cargo-fuzz when it is
 # missing. Each target starts from its kept seeds (fuzz/corpus/<target>/) and from what earlier
-# runs found (fuzz/work/<target>/, git-ignored); a crash input is written to
-# fuzz/artifacts/<target>/. Keep a fixed crash's input in fuzz/regressions/<target>/, so that
+# runs found (fuzz/work/<target>/, git-ignored), with its dictionary (fuzz/dict/<target>.dict)
+# when there is one; a crash input is written to fuzz/artifacts/<target>/. Keep a fixed crash's input in fuzz/regressions/<target>/, so that
 # tests/fuzz_corpora.rs replays it on stable Rust. Per target it prints the iterations executed
 # and whether it crashed; the last line is `fuzz: targets=T iterations=I crashes=C`, and the exit
 # status is 1 when C is not 0.
@@ -51,9 +51,12 @@ for target in "${targets[@]}"; do
   mkdir -p "work/$target" "artifacts/$target"
   log="work/$target.log"
   echo "== $target: ${secs} s" >&2
+  options=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
+  if [ -f "dict/$target.dict" ]; then
+    options+=(-dict="dict/$target.dict")
+  fi
   status=0
-  cargo +nightly fuzz run "$target" "work/$target" "corpus/$target" -- \
-    -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1 || status=$?
+  cargo +nightly fuzz run "$target" "work/$target" "corpus/$target" -- "${options[@]}" >"$log" 2>&1 || status=$?
   iterations=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -n 1)
   if [ -z "$iterations" ]; then
     # No final stats (a crash ends the run): the last progress line's "#N".
@@ -66,7 +69,7 @@ for target in "${targets[@]}"; do
   else
     crashes=$((crashes + 1))
     unit=$(sed -nE 's/.*Test unit written to (.*)$/\1/p' "$log" | tail -n 1)
-    echo "fuzz $target: $iterations iterations, CRASH (exit status $status): fuzz/${unit:-$log}"
+    echo "fuzz $target: $iterations iterations, CRASH (exit status $status): ${unit:-no input written, see fuzz/$log}"
     grep -m 5 -E 'panicked at|ERROR: libFuzzer|ERROR: AddressSanitizer|SUMMARY' "$log" | sed 's/^/    /' || true
     echo "    reproduce: cd fuzz && cargo +nightly fuzz run $target ${unit:-ARTIFACT}; full log: fuzz/$log"
   fi

@@ -12,7 +12,7 @@ use crate::daemon::Daemon;
 use crate::embed::fake::FakeBackbone;
 use crate::head::BackgroundSource;
 use crate::panel::{ButtonEvent, Control, HoldRepeater, SimulatedPanel};
-use crate::store::{embfile, index::Index};
+use crate::store::{embfile, index::Index, legacy};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -115,13 +115,33 @@ pub fn embfile(data: &[u8]) {
     assert_eq!(embfile::encode(&back.model_sha256, &back.embedding), again, "re-encoding is stable");
 }
 
-/// Parses bytes as `index.json`. Checks: what parses is written back to JSON that parses to
-/// the same index.
+/// Reads bytes as the `index.json` of an old data folder, as the migration to SQLite does
+/// ([`legacy::read`]), in a folder holding the images `examples/cat/1.jpg` and
+/// `examples/dog/2.png`. Checks: what parses is written back to JSON that parses to the same
+/// index; every example the migration would take is one of those image files (never a path the
+/// index names elsewhere), each id once (ids are the database's keys).
 pub fn index(data: &[u8]) {
-    let Ok(index) = serde_json::from_slice::<Index>(data) else { return };
-    let json = serde_json::to_vec_pretty(&index).expect("an index serialises");
-    let back: Index = serde_json::from_slice(&json).expect("a written index parses");
-    assert_eq!(back, index, "index changes when written and read back");
+    if let Ok(index) = serde_json::from_slice::<Index>(data) {
+        let json = serde_json::to_vec_pretty(&index).expect("an index serialises");
+        let back: Index = serde_json::from_slice(&json).expect("a written index parses");
+        assert_eq!(back, index, "index changes when written and read back");
+    }
+    let root = tempfile::tempdir_in(scratch()).expect("temporary folder");
+    let images = [("cat", "1.jpg"), ("dog", "2.png")].map(|(label, name)| {
+        let dir = root.path().join(legacy::EXAMPLES).join(label);
+        std::fs::create_dir_all(&dir).expect("label folder");
+        std::fs::write(dir.join(name), b"image").expect("image file");
+        dir.join(name)
+    });
+    std::fs::write(root.path().join(legacy::INDEX), data).expect("index file");
+    let found = legacy::read(root.path(), &mut Vec::new());
+    for ex in &found {
+        assert!(images.contains(&ex.image), "the migration would read {} for {:?}", ex.image.display(), ex.entry);
+    }
+    let mut ids: Vec<_> = found.iter().map(|e| &e.entry.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), found.len(), "an example is taken twice: {found:?}");
 }
 
 /// Decodes bytes as an image. Checks: a decoded image has pixels, and as many as its size says.
