@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::daemon::Daemon;
 use crate::embed::fake::FakeBackbone;
 use crate::head::BackgroundSource;
+use crate::imageio::{decode_checked, ImageLimits, MAX_SIDE};
 use crate::panel::{ButtonEvent, Control, HoldRepeater, SimulatedPanel};
 use crate::store::{embfile, index::Index, legacy};
 use std::path::Path;
@@ -144,10 +145,14 @@ pub fn index(data: &[u8]) {
     assert_eq!(ids.len(), found.len(), "an example is taken twice: {found:?}");
 }
 
-/// Decodes bytes as an image. Checks: a decoded image has pixels, and as many as its size says.
+/// Decodes bytes as an image with the default size limits, as imports and camera frames are
+/// ([`decode_checked`]). Checks: a decoded image has pixels, no more than the limits allow (the
+/// header check happened before the decoder allocated), and as many as its size says.
 pub fn image(data: &[u8]) {
-    let Ok(img) = crate::imageio::decode_rgb(data, "fuzz input") else { return };
+    let limits = ImageLimits::default();
+    let Ok(img) = decode_checked(data, &limits) else { return };
     let (w, h) = img.dimensions();
-    assert!(w > 0 && h > 0, "empty image decoded");
+    assert!(w > 0 && h > 0 && w <= MAX_SIDE && h <= MAX_SIDE, "decoded a {w}×{h} image");
+    assert!(u64::from(w) * u64::from(h) <= limits.max_pixels, "decoded {w}×{h}, over the pixel limit");
     assert_eq!(img.as_raw().len(), w as usize * h as usize * 3, "pixel buffer size");
 }

@@ -1,4 +1,4 @@
-//! Image decoding (src/imageio.rs). See `teachcam::fuzzing::image`.
+//! Checked image decoding: header limits, then decoding (src/imageio.rs). See `teachcam::fuzzing::image`.
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| teachcam::fuzzing::image(data));
