@@ -18,7 +18,8 @@
 //! It also counts the heap itself (bytes allocated and not yet freed, through a counting global
 //! allocator), which RSS blurs: the allocator keeps freed memory cached, and threads (one per
 //! training) get their own arenas, so RSS creeps by some kB per 100 000 frames while the heap
-//! stays the same.
+//! stays the same. The counter sees Rust's allocations only; SQLite allocates through C's
+//! malloc (its page cache is bounded), which RSS includes.
 //!
 //! **Flat** means: the same number of open file descriptors at the start and at the end, an end
 //! RSS no more than 10 % (at least 4 MB) above the start RSS, and an end heap no more than 10 %
