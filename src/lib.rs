@@ -22,6 +22,8 @@ pub mod daemon;
 pub mod decide;
 pub mod embed;
 pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod head;
 pub mod imageio;
 pub mod metrics;

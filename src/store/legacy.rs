@@ -79,13 +79,18 @@ pub fn read(root: &Path, problems: &mut Vec<Problem>) -> Vec<LegacyExample> {
             });
         }
     }
-    index.examples.sort_by(|a, b| a.id.cmp(&b.id));
+    index.examples.sort_by(|a, b| (&a.id, &a.label).cmp(&(&b.id, &b.label)));
+    index.examples.dedup_by(|a, b| a.id == b.id && a.label == b.label);
+    // The image is the file found on disk: the index's file name may differ from it (or point
+    // elsewhere entirely), and the folders are the truth.
     index
         .examples
         .into_iter()
-        .map(|entry| {
-            let dir = root.join(EXAMPLES).join(&entry.label);
-            LegacyExample { image: dir.join(&entry.image), emb: dir.join(format!("{}.emb", entry.id)), entry }
+        .filter_map(|mut entry| {
+            let image = on_disk.get(&(entry.label.clone(), entry.id.clone()))?.clone();
+            entry.image = image.file_name().unwrap_or_default().to_string_lossy().to_string();
+            let emb = image.with_file_name(format!("{}.emb", entry.id));
+            Some(LegacyExample { image, emb, entry })
         })
         .collect()
 }
