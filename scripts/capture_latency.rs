@@ -21,7 +21,7 @@ fn example(i: usize) -> (Vec<u8>, Embedding) {
 
 fn add(store: &mut Store, model: &ModelInfo, i: usize) -> f64 {
     let (image, e) = example(i);
-    let label = if i % 2 == 0 { "cat" } else { "dog" };
+    let label = if i.is_multiple_of(2) { "cat" } else { "dog" };
     let t = Instant::now();
     let new = NewExample { label, image: &image, ext: "jpg", embedding: &e, origin: Origin::Camera };
     store.add(new, model).expect("stored");
@@ -31,7 +31,8 @@ fn add(store: &mut Store, model: &ModelInfo, i: usize) -> f64 {
 fn main() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let root = std::env::args().nth(1).map(std::path::PathBuf::from).unwrap_or_else(|| tmp.path().join("data"));
-    let model = ModelInfo { path: "m".into(), sha256: "0".repeat(64), dims: 1280, classes: None, preprocess: "p".into() };
+    let model =
+        ModelInfo { path: "m".into(), sha256: "0".repeat(64), dims: 1280, classes: None, preprocess: "p".into() };
     let mut store = Store::open(&root).expect("store");
     let mut i = store.len();
     for target in [10, 5_000] {
@@ -44,6 +45,11 @@ fn main() {
             store.remove(&e.id).expect("removed");
         }
         ms.sort_by(f64::total_cmp);
-        println!("capture with {target:>5} stored: median {:6.2} ms, p95 {:6.2} ms ({})", ms[30], ms[57], root.display());
+        println!(
+            "capture with {target:>5} stored: median {:6.2} ms, p95 {:6.2} ms ({})",
+            ms[30],
+            ms[57],
+            root.display()
+        );
     }
 }

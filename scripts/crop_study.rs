@@ -64,7 +64,9 @@ fn main() {
     let mut test_set = photos(&dir, "test", "cat", 300..800);
     test_set.extend(photos(&dir, "test", "dog", 300..800));
     let load = |set: &[(PathBuf, String)]| -> Vec<(RgbImage, String)> {
-        set.iter().map(|(p, l)| (teachcam::imageio::read_image(p, &Default::default()).expect("photo").1, l.clone())).collect()
+        set.iter()
+            .map(|(p, l)| (teachcam::imageio::read_image(p, &Default::default()).expect("photo").1, l.clone()))
+            .collect()
     };
     let (train_imgs, test_imgs) = (load(&train_set), load(&test_set));
     println!("{:<14} {:>8} {:>8} {:>8}", "frames", "center", "squash", "pad");

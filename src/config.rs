@@ -84,7 +84,13 @@ pub fn check_f32(key: &str, value: f32, lo: f32, hi: f32, what: &str) -> Result<
 }
 
 /// Checks `value` is in `lo..=hi`; `unit` ends the message (e.g. `"frames"`).
-pub fn check_int<T: PartialOrd + std::fmt::Display>(key: &str, value: T, lo: T, hi: T, unit: &str) -> Result<(), BadValue> {
+pub fn check_int<T: PartialOrd + std::fmt::Display>(
+    key: &str,
+    value: T,
+    lo: T,
+    hi: T,
+    unit: &str,
+) -> Result<(), BadValue> {
     if lo <= value && value <= hi {
         return Ok(());
     }
@@ -146,7 +152,8 @@ impl Config {
     }
 
     fn validate(&self, path: &Path) -> Result<(), ConfigError> {
-        let bad = |b: BadValue| ConfigError::Value { path: path.into(), key: b.key, value: b.value, problem: b.problem };
+        let bad =
+            |b: BadValue| ConfigError::Value { path: path.into(), key: b.key, value: b.value, problem: b.problem };
         self.validate_labels().map_err(bad)?;
         self.model.validate().map_err(bad)?;
         self.head.validate().map_err(bad)?;

@@ -186,7 +186,8 @@ pub fn read_bytes(path: &Path, limits: &ImageLimits) -> Result<Vec<u8>, ImageErr
 /// them as-is).
 pub fn read_image(path: &Path, limits: &ImageLimits) -> Result<(Vec<u8>, RgbImage), ImageError> {
     let bytes = read_bytes(path, limits)?;
-    let img = decode_checked(&bytes, limits).map_err(|problem| ImageError::Bad { path: path.to_path_buf(), problem })?;
+    let img =
+        decode_checked(&bytes, limits).map_err(|problem| ImageError::Bad { path: path.to_path_buf(), problem })?;
     Ok((bytes, img))
 }
 

@@ -158,8 +158,9 @@ fn import_and_predict_go_on_past_bad_files_and_list_them() {
     assert!(stderr.contains("teachcam: error: 3 of 5 files could not be imported"), "{stderr}");
     // What was good is stored; a second import finds it there and still lists the bad ones.
     assert!(ok(&["--data", d, "status"]).contains("2 examples"));
-    let again = String::from_utf8_lossy(&teachcam(&["--data", d, "import", "--label", "warm", warm.to_str().unwrap()]).stdout)
-        .to_string();
+    let again =
+        String::from_utf8_lossy(&teachcam(&["--data", d, "import", "--label", "warm", warm.to_str().unwrap()]).stdout)
+            .to_string();
     assert!(again.contains("added 0, skipped 5 (2 already stored, 3 failed)"), "{again}");
 
     let cool = tmp.path().join("set/cool");

@@ -50,7 +50,10 @@ fn every_shipped_config_documents_the_image_limits() {
 #[test]
 fn bad_values_are_refused_naming_file_key_and_value() {
     for (text, expected) in [
-        ("[live]\nlog_every_s = inf", "live.log_every_s = inf: must be a finite number of seconds between 0.1 and 86400"),
+        (
+            "[live]\nlog_every_s = inf",
+            "live.log_every_s = inf: must be a finite number of seconds between 0.1 and 86400",
+        ),
         ("[live]\nlog_every_s = nan", "live.log_every_s = NaN: must be a finite number of seconds"),
         ("[live]\nlog_every_s = 0.0", "live.log_every_s = 0: must be"),
         ("[live]\nwindow = 0", "live.window = 0: must be 1 to 100 frames"),
@@ -58,7 +61,10 @@ fn bad_values_are_refused_naming_file_key_and_value() {
         ("[live]\nthresholds = { cat = inf }", "live.thresholds.cat = inf: must be a finite number between 0 and 1"),
         ("[live]\nthresholds = { horse = 0.5 }", "live.thresholds.horse = \"horse\": is not in labels (cat, dog)"),
         ("[live]\nno_led = [\"cat\", \"dog\"]", "live.no_led = [\"cat\", \"dog\"]: lists every label"),
-        ("[model]\nmean = [nan, 127.0, 127.0]", "model.mean = [NaN, 127.0, 127.0]: must be 3 numbers between 0 and 255"),
+        (
+            "[model]\nmean = [nan, 127.0, 127.0]",
+            "model.mean = [NaN, 127.0, 127.0]: must be 3 numbers between 0 and 255",
+        ),
         ("[model]\nmean = [127.0, inf, 127.0]", "model.mean = [127.0, inf, 127.0]"),
         ("[model]\nstd = [128.0, 0.0, 128.0]", "model.std = [128.0, 0.0, 128.0]: must be 3 numbers above 0"),
         ("[model]\nstd = [128.0, -inf, 128.0]", "model.std = [128.0, -inf, 128.0]"),

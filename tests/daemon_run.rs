@@ -81,8 +81,9 @@ fn buttons_capture_train_and_leds_follow_the_scene() {
     *shown.lock().unwrap() = scenes("cool", 8, 2);
     std::thread::sleep(Duration::from_millis(300));
     hold(1, 1200);
-    let count =
-        |label: &str| teachcam::store::Store::open_read_only(data.path()).unwrap().counts().get(label).copied().unwrap_or(0);
+    let count = |label: &str| {
+        teachcam::store::Store::open_read_only(data.path()).unwrap().counts().get(label).copied().unwrap_or(0)
+    };
     let (warm, cool) = (count("warm"), count("cool"));
     // A press captures at once, then 20/s after 100 ms: a 1.2 s hold gives about 20, however
     // slow the embedder is (frames are shared, not queued).

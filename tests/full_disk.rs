@@ -121,7 +121,8 @@ fn mounted(name: &str) -> Option<Tmpfs> {
 #[test]
 fn a_full_disk_refuses_captures_but_never_stops_detection_and_captures_resume_with_space() {
     let Some(fs) = mounted("full_disk") else { return };
-    let mut config = Config { labels: vec!["cat".into(), "dog".into()], data_dir: fs.path().join("data"), ..Default::default() };
+    let mut config =
+        Config { labels: vec!["cat".into(), "dog".into()], data_dir: fs.path().join("data"), ..Default::default() };
     config.head.background = teachcam::head::BackgroundSource::Off;
     let mut rig = Rig::open(&config);
     let mut acknowledged = rig.hold(0, RED, 4) + rig.hold(1, BLUE, 4);

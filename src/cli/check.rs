@@ -27,11 +27,19 @@ pub fn run(config: &Config, json: bool) -> Result<()> {
         if report.ok() {
             println!("ok: nothing damaged");
         } else {
-            println!("training or the daemon moves damaged examples to {}", config.data_dir.join("quarantine").display());
+            println!(
+                "training or the daemon moves damaged examples to {}",
+                config.data_dir.join("quarantine").display()
+            );
         }
     }
     if !report.ok() {
-        bail!("{} damaged examples, {} problems in {}", report.damaged.len(), report.problems.len(), config.data_dir.display());
+        bail!(
+            "{} damaged examples, {} problems in {}",
+            report.damaged.len(),
+            report.problems.len(),
+            config.data_dir.display()
+        );
     }
     Ok(())
 }

@@ -132,7 +132,8 @@ pub fn run(config: &Config, label: &str, paths: &[PathBuf]) -> Result<()> {
                 }
             };
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("jpg");
-            let new = NewExample { label, image: bytes, ext, embedding: &embedding, origin: Origin::File((*path).clone()) };
+            let new =
+                NewExample { label, image: bytes, ext, embedding: &embedding, origin: Origin::File((*path).clone()) };
             if let Some(why) = tally.stored(path, store.add(new, embedder.info()).map(|_| ())) {
                 stopped = Some(why);
                 break 'batches;

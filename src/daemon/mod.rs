@@ -101,7 +101,11 @@ impl Daemon {
         );
         let mut health = Health::default();
         if let Some(reason) = teacher.read_only() {
-            health.fail(Area::Store, &format!("captures cannot be stored: {reason}; detecting with what is saved"), now);
+            health.fail(
+                Area::Store,
+                &format!("captures cannot be stored: {reason}; detecting with what is saved"),
+                now,
+            );
         }
         let mut daemon = Self {
             embedder,
@@ -316,7 +320,8 @@ impl Daemon {
     }
 
     fn show(&mut self, now: Instant) -> LedState {
-        let (lit, ready, nothing) = (self.detector.lit(), self.detector.head().is_some(), self.detector.shows_nothing());
+        let (lit, ready, nothing) =
+            (self.detector.lit(), self.detector.head().is_some(), self.detector.shows_nothing());
         self.display.show(lit, ready, nothing, self.health.failing(), now)
     }
 }

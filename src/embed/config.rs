@@ -82,7 +82,11 @@ impl ModelConfig {
             return Err(BadValue::new("model.mean", format!("{:?}", self.mean), "must be 3 numbers between 0 and 255"));
         }
         if !self.std.iter().all(|s| s.is_finite() && *s > 0.0 && *s <= 1000.0) {
-            return Err(BadValue::new("model.std", format!("{:?}", self.std), "must be 3 numbers above 0, at most 1000"));
+            return Err(BadValue::new(
+                "model.std",
+                format!("{:?}", self.std),
+                "must be 3 numbers above 0, at most 1000",
+            ));
         }
         if self.embedding_output.is_empty() {
             return Err(BadValue::new("model.embedding_output", "\"\"", "must name the [1, D] embedding output"));

@@ -55,7 +55,11 @@ impl TractBackbone {
             options.executor = Some(tract_linalg::multithread::Executor::multithread(cfg.threads));
         }
         let plan = typed.into_runnable_with_options(&options).map_err(not_onnx)?;
-        Ok(Self { plan, info: ModelInfo { path: path.clone(), sha256, dims, classes, preprocess: String::new() }, has_logits })
+        Ok(Self {
+            plan,
+            info: ModelInfo { path: path.clone(), sha256, dims, classes, preprocess: String::new() },
+            has_logits,
+        })
     }
 }
 

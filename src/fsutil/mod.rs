@@ -135,7 +135,8 @@ pub fn clean_temp_files(dir: &Path) -> Vec<String> {
 /// `.NAME.PID.tmp`, as [`write_atomic_with`] names its temp files.
 fn is_our_temp(name: &str) -> bool {
     let Some(stem) = name.strip_prefix('.').and_then(|n| n.strip_suffix(TEMP_SUFFIX)) else { return false };
-    stem.rsplit_once('.').is_some_and(|(base, pid)| !base.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+    stem.rsplit_once('.')
+        .is_some_and(|(base, pid)| !base.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]

@@ -95,11 +95,16 @@ impl SimFs {
 
     /// The folder node and name of `path`, which must lie under the root.
     fn locate(&self, s: &State, path: &Path) -> io::Result<(usize, OsString)> {
-        let rel = path.strip_prefix(&self.root).map_err(|_| io::Error::other(format!("{} is outside the simulated folder", path.display())))?;
-        let mut parts: Vec<OsString> = rel.components().filter_map(|c| match c {
-            Component::Normal(p) => Some(p.to_os_string()),
-            _ => None,
-        }).collect();
+        let rel = path
+            .strip_prefix(&self.root)
+            .map_err(|_| io::Error::other(format!("{} is outside the simulated folder", path.display())))?;
+        let mut parts: Vec<OsString> = rel
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(p) => Some(p.to_os_string()),
+                _ => None,
+            })
+            .collect();
         let name = parts.pop().ok_or_else(|| io::Error::other("the simulated root itself"))?;
         let mut dir = 0;
         for p in parts {
@@ -164,7 +169,9 @@ fn restore(s: &State, dir: usize, path: &Path) {
                 std::fs::create_dir_all(&p).expect("restore a folder");
                 restore(s, *d, &p);
             }
-            Node::File(f) => std::fs::write(&p, s.files[*f].durable.as_deref().unwrap_or_default()).expect("restore a file"),
+            Node::File(f) => {
+                std::fs::write(&p, s.files[*f].durable.as_deref().unwrap_or_default()).expect("restore a file")
+            }
         }
     }
 }
@@ -210,7 +217,10 @@ impl Fs for SimFs {
         let (fd, fname) = self.locate(&s, from)?;
         let (td, tname) = self.locate(&s, to)?;
         std::fs::rename(from, to)?;
-        let node = s.dirs[fd].volatile.remove(&fname).ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "rename source"))?;
+        let node = s.dirs[fd]
+            .volatile
+            .remove(&fname)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "rename source"))?;
         s.dirs[td].volatile.insert(tname, node);
         Ok(())
     }
@@ -226,7 +236,8 @@ impl Fs for SimFs {
     fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
         let mut s = self.step()?;
         std::fs::create_dir_all(dir)?;
-        let rel = dir.strip_prefix(&self.root).map_err(|_| io::Error::other("outside the simulated folder"))?.to_path_buf();
+        let rel =
+            dir.strip_prefix(&self.root).map_err(|_| io::Error::other("outside the simulated folder"))?.to_path_buf();
         let mut d = 0;
         for c in rel.components() {
             let Component::Normal(name) = c else { continue };

@@ -41,7 +41,8 @@ impl CheckReport {
 }
 
 pub(super) fn check(store: &Store, model: Option<&ModelInfo>, decode: bool) -> CheckReport {
-    let mut report = CheckReport { problems: store.problems().iter().map(|p| p.to_string()).collect(), ..Default::default() };
+    let mut report =
+        CheckReport { problems: store.problems().iter().map(|p| p.to_string()).collect(), ..Default::default() };
     match store.conn.query_row("PRAGMA quick_check", [], |r| r.get::<_, String>(0)) {
         Ok(s) if s == "ok" => {}
         Ok(s) => report.problems.push(format!("database: {s}")),
@@ -70,7 +71,9 @@ pub(super) fn check(store: &Store, model: Option<&ModelInfo>, decode: bool) -> C
         }
         let (key, blob): (String, Vec<u8>) = store
             .conn
-            .query_row("SELECT embed_key, embedding FROM examples WHERE id = ?1", [&entry.id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row("SELECT embed_key, embedding FROM examples WHERE id = ?1", [&entry.id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .unwrap_or_default();
         let usable = match model {
             Some(model) => rows::unusable(&key, &blob, model).is_ok(),

@@ -49,7 +49,8 @@ pub fn read(root: &Path, problems: &mut Vec<Problem>) -> Vec<LegacyExample> {
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Index::default(),
         Err(e) => {
-            problems.push(Problem { path: index_path.clone(), reason: format!("{e}; examples taken from the folders") });
+            problems
+                .push(Problem { path: index_path.clone(), reason: format!("{e}; examples taken from the folders") });
             Index::default()
         }
     };
@@ -68,7 +69,10 @@ pub fn read(root: &Path, problems: &mut Vec<Problem>) -> Vec<LegacyExample> {
         index.examples.iter().map(|e| (e.label.clone(), e.id.clone())).collect();
     for ((label, id), path) in &on_disk {
         if !known.contains(&(label.clone(), id.clone())) {
-            problems.push(Problem { path: path.clone(), reason: "not in index.json (interrupted write?); recovered".into() });
+            problems.push(Problem {
+                path: path.clone(),
+                reason: "not in index.json (interrupted write?); recovered".into(),
+            });
             index.examples.push(IndexEntry {
                 id: id.clone(),
                 label: label.clone(),
@@ -110,7 +114,10 @@ fn scan(examples: &Path, problems: &mut Vec<Problem>) -> BTreeMap<(String, Strin
             continue;
         }
         for (name, _) in temp_files(&path).into_iter().filter(|(_, ours)| !ours) {
-            problems.push(Problem { path: path.join(name), reason: "a temporary file teachcam did not write; left alone".into() });
+            problems.push(Problem {
+                path: path.join(name),
+                reason: "a temporary file teachcam did not write; left alone".into(),
+            });
         }
         let Ok(files) = std::fs::read_dir(&path) else { continue };
         let mut embs = Vec::new();

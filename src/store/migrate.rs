@@ -24,8 +24,7 @@ const MARK: &str = "legacy_migrated";
 
 /// True when an old-layout folder at `root` still needs its examples put into the database.
 pub fn pending(root: &Path, db_path: &Path) -> bool {
-    legacy::present(root)
-        && db::open_ro(db_path).ok().and_then(|c| db::meta(&c, MARK).ok().flatten()).is_none()
+    legacy::present(root) && db::open_ro(db_path).ok().and_then(|c| db::meta(&c, MARK).ok().flatten()).is_none()
 }
 
 /// Inserts the old layout's examples into `conn` (within the caller's transaction, if any).
@@ -37,7 +36,10 @@ pub fn load_legacy(conn: &Connection, root: &Path, problems: &mut Vec<Problem>) 
         let image = match std::fs::read(&ex.image) {
             Ok(b) => b,
             Err(e) => {
-                problems.push(Problem { path: ex.image.clone(), reason: format!("unreadable ({e}); not migrated, left in place") });
+                problems.push(Problem {
+                    path: ex.image.clone(),
+                    reason: format!("unreadable ({e}); not migrated, left in place"),
+                });
                 continue;
             }
         };
@@ -60,7 +62,8 @@ fn entry_of(ex: &LegacyExample, image: &[u8], problems: &mut Vec<Problem>) -> En
             reason: "differs from the hash recorded in index.json (damaged?); migrated, to be quarantined".into(),
         });
     }
-    let ext = Path::new(&name).extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_else(|| "jpg".into());
+    let ext =
+        Path::new(&name).extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_else(|| "jpg".into());
     Entry { id, label, ext, sha256: if sha256.is_empty() { actual } else { sha256 }, origin, added }
 }
 

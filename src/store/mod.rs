@@ -13,6 +13,7 @@
 mod check;
 mod db;
 pub mod embfile;
+mod error;
 pub mod index;
 pub mod legacy;
 mod migrate;
@@ -21,6 +22,7 @@ mod rows;
 
 pub use check::CheckReport;
 pub use db::DB_FILE;
+pub use error::StoreError;
 pub use index::Origin;
 
 use crate::embed::{Embedding, ModelInfo};
@@ -29,64 +31,6 @@ use rusqlite::Connection;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-
-/// Why the store could not be opened or written.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// A file or folder of the store could not be read or written.
-    #[error("data folder {path}: {source}")]
-    Io {
-        /// The file or folder.
-        path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A label name cannot be used.
-    #[error("invalid label {0:?}: use 1-32 letters, digits, '-' or '_', starting with a letter or digit")]
-    BadLabel(String),
-    /// The database reported an error.
-    #[error("database {path}: {reason}")]
-    Db {
-        /// The database file.
-        path: PathBuf,
-        /// SQLite's message.
-        reason: String,
-    },
-    /// The disk holding the data folder is full.
-    #[error("database {path}: the disk is full; nothing was stored (free some space: captures resume by themselves)")]
-    Full {
-        /// The database file.
-        path: PathBuf,
-    },
-    /// The data folder cannot be written (read-only file system or permissions).
-    #[error("database {path} cannot be written: {reason}")]
-    ReadOnly {
-        /// The database file.
-        path: PathBuf,
-        /// Why.
-        reason: String,
-    },
-    /// The database file is damaged or not a database.
-    #[error("database {path} is damaged: {reason}")]
-    Corrupt {
-        /// The database file.
-        path: PathBuf,
-        /// SQLite's message.
-        reason: String,
-    },
-    /// A read-only command was pointed at a folder that holds no examples.
-    #[error("no teachcam data in {0} (no {DB_FILE}); check --data or data_dir in the config")]
-    Missing(PathBuf),
-    /// The store was opened read-only (see [`Store::read_only`]) and a change was asked for.
-    #[error("data folder {root} is read-only ({reason}); nothing was stored")]
-    NotWritable {
-        /// The data folder.
-        root: PathBuf,
-        /// Why it is read-only.
-        reason: String,
-    },
-}
 
 /// Something wrong with one stored file or example: reported, skipped, never fatal to the rest.
 #[derive(Debug, Clone, PartialEq)]
@@ -200,7 +144,10 @@ impl Store {
         let writable = create_dir_durable(&OsFs, root).map_err(|e| e.to_string()).and_then(|()| {
             let mut problems = Vec::new();
             for name in clean_temp_files(root) {
-                problems.push(Problem { path: root.join(name), reason: "a temporary file teachcam did not write; left alone".into() });
+                problems.push(Problem {
+                    path: root.join(name),
+                    reason: "a temporary file teachcam did not write; left alone".into(),
+                });
             }
             let conn = quarantine::open_or_set_aside(root, &mut problems).map_err(|e| e.to_string())?;
             Ok((conn, problems))

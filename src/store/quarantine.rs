@@ -16,7 +16,13 @@ fn io(p: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
 
 /// Writes the example's image and a note into the quarantine (durably), then deletes its row.
 /// A crash in between leaves the example in the store and perhaps a copy in quarantine.
-pub fn example(fs: &dyn Fs, root: &Path, conn: &Connection, entry: &Entry, reason: &str) -> Result<PathBuf, StoreError> {
+pub fn example(
+    fs: &dyn Fs,
+    root: &Path,
+    conn: &Connection,
+    entry: &Entry,
+    reason: &str,
+) -> Result<PathBuf, StoreError> {
     let db_path = root.join(db::DB_FILE);
     let image = rows::image(conn, &entry.id).map_err(db::err(&db_path))?;
     let dir = root.join(QUARANTINE);

@@ -110,8 +110,11 @@ pub fn add(conn: &Connection, new: NewExample<'_>, model: &ModelInfo) -> rusqlit
 /// Replaces an example's embedding.
 pub fn update_embedding(conn: &Connection, id: &str, e: &Embedding, model: &ModelInfo) -> rusqlite::Result<()> {
     let blob = embfile::encode(&model.sha256, e);
-    conn.prepare_cached("UPDATE examples SET embed_key = ?1, embedding = ?2 WHERE id = ?3")?
-        .execute(params![model.preprocess, blob, id])?;
+    conn.prepare_cached("UPDATE examples SET embed_key = ?1, embedding = ?2 WHERE id = ?3")?.execute(params![
+        model.preprocess,
+        blob,
+        id
+    ])?;
     Ok(())
 }
 
@@ -124,7 +127,9 @@ pub fn remove(conn: &Connection, id: &str) -> rusqlite::Result<Option<Entry>> {
 
 /// An example's image bytes.
 pub fn image(conn: &Connection, id: &str) -> rusqlite::Result<Vec<u8>> {
-    conn.query_row("SELECT image FROM examples WHERE id = ?1", [id], |r| r.get(0)).optional()?.ok_or(rusqlite::Error::QueryReturnedNoRows)
+    conn.query_row("SELECT image FROM examples WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?
+        .ok_or(rusqlite::Error::QueryReturnedNoRows)
 }
 
 /// Why a stored embedding cannot be used with `model`, if it cannot.
@@ -153,14 +158,16 @@ pub fn intact(entry: &Entry, image: &[u8]) -> bool {
 
 /// Every example with a usable embedding, the stale ones and the damaged ones.
 pub fn load(conn: &Connection, model: &ModelInfo) -> rusqlite::Result<Loaded> {
-    let mut stmt = conn.prepare(&format!("SELECT {ENTRY_COLUMNS}, embed_key, embedding, image FROM examples ORDER BY id"))?;
+    let mut stmt =
+        conn.prepare(&format!("SELECT {ENTRY_COLUMNS}, embed_key, embedding, image FROM examples ORDER BY id"))?;
     let mut rows = stmt.query([])?;
     let mut out = Loaded::default();
     while let Some(r) = rows.next()? {
         let e = entry(r)?;
         let (key, blob, image): (String, Vec<u8>, Vec<u8>) = (r.get(6)?, r.get(7)?, r.get(8)?);
         if !intact(&e, &image) {
-            out.damaged.push(Stale { entry: e, reason: "image damaged: its content differs from what was stored".into() });
+            out.damaged
+                .push(Stale { entry: e, reason: "image damaged: its content differs from what was stored".into() });
             continue;
         }
         match unusable(&key, &blob, model) {

@@ -33,9 +33,9 @@ pub fn load_examples(store: &mut Store, embedder: &Embedder, mirrored: bool) -> 
             .zip(images)
             .map(|(s, image)| {
                 let what = format!("stored example {} ({})", s.entry.id, s.entry.label);
-                let decoded = image.map_err(|e| e.to_string()).and_then(|b| {
-                    decode_checked(&b, embedder.image_limits()).map_err(|e| format!("{what}: {e}"))
-                });
+                let decoded = image
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| decode_checked(&b, embedder.image_limits()).map_err(|e| format!("{what}: {e}")));
                 let img = match decoded {
                     Ok(img) => img,
                     Err(e) => return Reembed::Undecodable(e),

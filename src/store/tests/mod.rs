@@ -182,7 +182,8 @@ fn a_damaged_database_file_is_set_aside_and_a_new_one_started() {
     std::fs::write(dir.path().join(DB_FILE), vec![0x5a; 8192]).unwrap();
     let mut s = Store::open(dir.path()).unwrap();
     assert!(s.problems().iter().any(|p| p.reason.contains("damaged")), "{:?}", s.problems());
-    let kept: Vec<_> = std::fs::read_dir(dir.path().join("quarantine")).unwrap().flatten().map(|e| e.file_name()).collect();
+    let kept: Vec<_> =
+        std::fs::read_dir(dir.path().join("quarantine")).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(kept.len(), 2, "the old file and a note: {kept:?}");
     add(&mut s, "cat", b"x", "jpg", &emb(0.0), "t").unwrap();
     assert_eq!(s.len(), 1);
