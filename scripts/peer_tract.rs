@@ -14,7 +14,7 @@
 //!   `--embedding` writes the embedding (raw f32) for an agreement check with the other engine.
 //! - `files`: embed-only throughput on photos: each photo read, decoded, preprocessed and
 //!   embedded in turn (what the daemon does per frame, without the loop), then inference alone
-//!   on the same photos' tensors; prints frames/s of both.
+//!   on the same photos' tensors; prints frames/s and CPU milliseconds per frame of both.
 //!
 //! Model load time is left out of every figure. Settings come from `--config` (default: the
 //! built-in defaults, i.e. `models/efficientnet-lite0-int8.onnx` from the working directory).
@@ -135,23 +135,34 @@ fn main() -> Result<()> {
             }
             let embedder = open(&config(&args, *threads)?)?;
             embedder.run_tensor(tensor_of(&embedder, &photos[0])?)?; // warm-up
-            let s = Instant::now();
+            let (s, c) = (Instant::now(), cpu_seconds());
             for p in photos {
                 let (_, img) = teachcam::imageio::read_image(p, embedder.image_limits())?;
                 embedder.embed(&img, false)?;
             }
-            let full = photos.len() as f64 / s.elapsed().as_secs_f64();
+            let n = photos.len() as f64;
+            let (full, full_cpu) = (n / s.elapsed().as_secs_f64(), (cpu_seconds() - c) * 1e3 / n);
             let tensors: Vec<Tensor> = photos.iter().map(|p| tensor_of(&embedder, p)).collect::<Result<_>>()?;
-            let s = Instant::now();
+            let (s, c) = (Instant::now(), cpu_seconds());
             for t in tensors {
                 embedder.run_tensor(t)?;
             }
-            let alone = photos.len() as f64 / s.elapsed().as_secs_f64();
+            let (alone, alone_cpu) = (n / s.elapsed().as_secs_f64(), (cpu_seconds() - c) * 1e3 / n);
             println!("frames {} threads {threads}", photos.len());
-            println!("decode+preprocess+embed {full:.2} frames/s");
-            println!("inference alone {alone:.2} frames/s");
+            println!("decode+preprocess+embed {full:.2} frames/s {full_cpu:.1} cpu_ms/frame");
+            println!("inference alone {alone:.2} frames/s {alone_cpu:.1} cpu_ms/frame");
         }
     }
     Ok(())
 }
 
+/// CPU time (user + system) this process has used so far, in seconds.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes into the zeroed struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } != 0 {
+        return f64::NAN;
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    secs(u.ru_utime) + secs(u.ru_stime)
+}
