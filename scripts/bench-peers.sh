@@ -40,6 +40,8 @@
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
+BENCH_NAME=bench-peers
+. scripts/lib/bench.sh
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
@@ -83,27 +85,26 @@ work=$cache/peers
 mkdir -p "$work"
 model_sha=$(sha256sum "$model" | cut -c1-16)
 
-step() { echo "== bench-peers: $*" >&2; }
 
 # ---- 1. builds and the Python venv -----------------------------------------------------------
-step "building the tract side (cargo build --release --example peer_tract)"
+bench_step "building the tract side (cargo build --release --example peer_tract)"
 nice cargo build --release --example peer_tract >&2
 peer=$target/release/examples/peer_tract
 
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.pkgs" 2>/dev/null)" != "$pip_pkgs" ]; then
-    step "making the venv $venv ($pip_pkgs)"
+    bench_step "making the venv $venv ($pip_pkgs)"
     python3 -m venv "$venv"
     # shellcheck disable=SC2086
     "$venv/bin/python" -m pip install --progress-bar off $pip_pkgs >&2
     echo "$pip_pkgs" >"$venv/.pkgs"
 fi
 py=$venv/bin/python
-step "$("$py" -c 'import onnxruntime as o, numpy as n; print(f"onnxruntime {o.__version__}, numpy {n.__version__}")')"
+bench_step "$("$py" -c 'import onnxruntime as o, numpy as n; print(f"onnxruntime {o.__version__}, numpy {n.__version__}")')"
 
 # ---- 2. the fp32 form of the model -------------------------------------------------------------
 fp32=$work/fp32-$model_sha.onnx
 if [ ! -f "$fp32" ]; then
-    step "making $fp32 (DequantizeLinear of int8 initializers folded into float weights)"
+    bench_step "making $fp32 (DequantizeLinear of int8 initializers folded into float weights)"
     "$py" - "$model" "$fp32.tmp" <<'EOF'
 # Replaces every DequantizeLinear whose input is an int8/uint8 initializer by a float
 # initializer holding (q - zero_point) * scale, per channel along `axis`; drops the initializers
@@ -186,7 +187,7 @@ EOF
 
 if [ "$skip_x86" = 0 ]; then
     input=$work/input.f32
-    step "preprocessing $photo with teachcam's preprocessing → $input"
+    bench_step "preprocessing $photo with teachcam's preprocessing → $input"
     "$peer" --model "$model" input "$photo" "$input" >&2
     res=$work/times
     rm -rf "$res"
@@ -203,7 +204,7 @@ if [ "$skip_x86" = 0 ]; then
     }
     for ((r = 1; r <= rounds; r++)); do
         for t in 1 2; do
-            step "round $r/$rounds, $t thread(s): tract, onnxruntime int8, onnxruntime fp32 ($iters inferences each)"
+            bench_step "round $r/$rounds, $t thread(s): tract, onnxruntime int8, onnxruntime fp32 ($iters inferences each)"
             if ((r % 2)); then
                 run_tract "$t"; run_ort int8 "$t"; run_ort fp32 "$t"
             else
@@ -251,27 +252,18 @@ fi
 [ "$(id -u)" = 0 ] || { echo "bench-peers: --aarch64 needs root (debootstrap, chroot, binfmt_misc)" >&2; exit 1; }
 [ -x "$tools/compare.sh" ] || { echo "bench-peers: no $tools/compare.sh (set TEACHCAM_AARCH64_COST)" >&2; exit 1; }
 tools=$(cd "$tools" && pwd)
-step "building teachcam for x86 (the head for the aarch64 run is trained with it)"
+bench_step "building teachcam for x86 (the head for the aarch64 run is trained with it)"
 nice cargo build --release --bin teachcam >&2
-step "cross-building teachcam (cargo build --release --target aarch64-unknown-linux-gnu)"
+bench_step "cross-building teachcam (cargo build --release --target aarch64-unknown-linux-gnu)"
 nice cargo build --release --target aarch64-unknown-linux-gnu --bin teachcam >&2
 a64_bin=$(readlink -f "$target/aarch64-unknown-linux-gnu/release/teachcam")
 
 data=$work/a64-data-$model_sha
-if [ ! -f "$data/head.json" ]; then
-    step "making $data: 5 photos per label from $photos/train, then train"
-    rm -rf "$data"
-    for label in cat dog; do
-        mapfile -t files < <(find "$photos/train/$label" -maxdepth 1 -iname '*.jpg' | LC_ALL=C sort | head -5)
-        [ "${#files[@]}" -eq 5 ] || { echo "bench-peers: fewer than 5 photos in $photos/train/$label" >&2; exit 1; }
-        "$target/release/teachcam" --data "$data" import --label "$label" "${files[@]}" >&2
-    done
-    "$target/release/teachcam" --data "$data" train >&2
-fi
+bench_trained_data "$target/release/teachcam" "$photos" "$data"
 
 a64_work=${WORK:-$cache/aarch64-cost}
 a64_out=$work/a64-compare.txt
-step "counting guest instructions under qemu ($tools/compare.sh; work dir $a64_work, log $a64_work/a64-cost.log)"
+bench_step "counting guest instructions under qemu ($tools/compare.sh; work dir $a64_work, log $a64_work/a64-cost.log)"
 WORK=$a64_work TEACHCAM=$a64_bin INT8_MODEL=$(readlink -f "$model") FP32_MODEL=$fp32 DATA=$data \
     "$tools/compare.sh" | tee "$a64_out"
 # compare.sh lines: "aarch64 A72[ fp32] instructions per embedding: tract=<M>M onnxruntime=<M>M ratio=<R>"
