@@ -91,7 +91,7 @@ fn read_tensor(path: &Path, shape: [usize; 4]) -> Result<Tensor> {
         bail!("{}: {} bytes, expected {} (f32 {:?})", path.display(), bytes.len(), n * 4, shape);
     }
     let v: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-    Ok(Tensor::from_shape(&shape, &v)?)
+    Tensor::from_shape(&shape, &v)
 }
 
 fn tensor_of(embedder: &Embedder, photo: &Path) -> Result<Tensor> {
