@@ -15,10 +15,12 @@
 #                in lockstep (it decodes the next photo while the current one is embedded);
 #                frames/s = (N - N/4) / (time of N frames - time of N/4 frames), so model load
 #                and start-up cancel out;
-#   run          `teachcam run` on a looping replay of the photos (only the newest frame is
-#                embedded, as with a camera), paced at 1.5 times the inference-alone rate (a
-#                camera that is never the bottleneck), then unpaced (the capture thread decodes
-#                flat out: the worst case), each stopped with SIGINT after S seconds;
+#   run          `teachcam run` on a looping replay of the photos, each stopped with SIGINT
+#                after S seconds: paced at 1.5 times the inference-alone rate (like a camera
+#                that is never the bottleneck: only the newest frame is embedded, the others
+#                are decoded and dropped); unpaced (fps = 0: one frame per frame consumed,
+#                like scenario); and flooded, paced at 1000 frames/s (the capture thread
+#                decodes flat out and drops nearly everything: the worst case);
 #                frames/s = median of the daemon's own status lines (live.log_every_s = 2; the
 #                first one, with the warm-up, dropped);
 # and prints frames/s of each and the overhead of the loop against each embed-only figure,
@@ -149,14 +151,17 @@ run_loop() {
 }
 # A camera-like pace: frames arrive 1.5 times faster than inference alone can take them, so the
 # source never limits the loop and the capture thread decodes about as much as it would with a
-# camera; and unpaced, the worst case (the capture thread decodes flat out, most frames dropped).
+# camera; unpaced (lockstep); flooded (the capture thread decodes flat out, most frames dropped).
 paced=$(awk -v a="$alone" 'BEGIN { printf "%d", a * 1.5 + 1 }')
 bench_step "run: teachcam run on a looping replay paced at $paced frames/s for $seconds s"
 run_loop "$paced" >"$work/paced"
 read -r run_fps run_embed run_cpu run_lines run_dropped <"$work/paced"
 bench_step "run: teachcam run on an unpaced looping replay for $seconds s"
 run_loop 0 >"$work/unpaced"
-read -r fast_fps fast_embed fast_cpu fast_lines fast_dropped <"$work/unpaced"
+read -r lock_fps lock_embed lock_cpu lock_lines lock_dropped <"$work/unpaced"
+bench_step "run: teachcam run on a looping replay paced at 1000 frames/s for $seconds s"
+run_loop 1000 >"$work/flooded"
+read -r fast_fps fast_embed fast_cpu fast_lines fast_dropped <"$work/flooded"
 
 echo "live loop vs embed-only: $frames photos, $threads thread(s), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 row() { printf '%-46s %8s frames/s  %6s ms CPU/frame%s\n' "$@"; }
@@ -165,9 +170,12 @@ row "embed-only: inference alone" "$alone" "$alone_cpu_ms" ""
 row "scenario (daemon loop, lockstep capture)" "$scenario_fps" "$scenario_cpu_ms" ""
 row "run (replay paced at $paced frames/s)" "$run_fps" "$run_cpu" \
     "  (embed $run_embed ms; $run_lines status lines; $run_dropped frames dropped)"
-row "run (unpaced replay: worst case)" "$fast_fps" "$fast_cpu" \
+row "run (unpaced replay: lockstep)" "$lock_fps" "$lock_cpu" \
+    "  (embed $lock_embed ms; $lock_lines status lines; $lock_dropped frames dropped)"
+row "run (replay at 1000 frames/s: worst case)" "$fast_fps" "$fast_cpu" \
     "  (embed $fast_embed ms; $fast_lines status lines; $fast_dropped frames dropped)"
-for l in "scenario $scenario_fps $scenario_cpu_ms" "run $run_fps $run_cpu" "run-unpaced $fast_fps $fast_cpu"; do
+for l in "scenario $scenario_fps $scenario_cpu_ms" "run $run_fps $run_cpu" "run-unpaced $lock_fps $lock_cpu" \
+    "run-flooded $fast_fps $fast_cpu"; do
     read -r name fps cpu_ms <<<"$l"
     awk -v n="$name" -v s="$fps" -v f="$full" -v a="$alone" -v c="$cpu_ms" -v fc="$full_cpu_ms" 'BEGIN {
         printf "overhead %-12s %+6.1f %% vs read+decode+preprocess+embed, %+6.1f %% vs inference alone; CPU per frame %+6.1f %%\n",

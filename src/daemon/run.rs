@@ -1,7 +1,7 @@
 //! `teachcam run`: the daemon on real (or configured) hardware until SIGINT/SIGTERM or QUIT.
 
 use super::Daemon;
-use crate::camera::{self, spawn_recovering, Backoff, CameraError, CaptureHandle, FrameSource, SlotMode};
+use crate::camera::{self, spawn_recovering, Backoff, CameraError, CaptureHandle, FrameSource, SlotMode, SourceConfig};
 use crate::config::Config;
 use crate::embed::Embedder;
 use crate::panel::{self, Buttons, HoldRepeater, Leds};
@@ -46,7 +46,7 @@ pub fn run_with(
     embedder: Arc<Embedder>,
     stop: &AtomicBool,
 ) -> Result<()> {
-    let capture = spawn_recovering(source, SlotMode::Latest, Backoff::CAMERA);
+    let capture = spawn_recovering(source, slot_mode(config.source.as_ref()), Backoff::CAMERA);
     log::info!("camera: {}; labels: {}", capture.describe(), config.labels.join(", "));
     let repeater = HoldRepeater::from_config(&config.capture).with_labels(&config.labels);
     let mut daemon = Daemon::new(config, embedder, buttons, leds, repeater, Instant::now())?;
@@ -81,6 +81,18 @@ pub fn run_with(
     result
 }
 
+/// How the capture thread hands frames over: a camera's newest frame only ([`SlotMode::Latest`]),
+/// but an unpaced replay (`fps = 0`) one frame per frame consumed ([`SlotMode::Lockstep`]), as
+/// its setting says. In latest mode an unpaced replay decodes images as fast as it can only to
+/// drop nearly all of them, taking a core from inference (half the loop's frames/s on 2 cores,
+/// `scripts/bench-loop.sh`).
+fn slot_mode(source: Option<&SourceConfig>) -> SlotMode {
+    match source {
+        Some(SourceConfig::Replay(replay)) if replay.fps <= 0.0 => SlotMode::Lockstep,
+        _ => SlotMode::Latest,
+    }
+}
+
 /// What keeps frames from coming, if anything: the capture thread's problem, or a silence of
 /// [`STALLED`] or more.
 fn camera_problem(capture: &CaptureHandle, since_frame: Duration) -> Option<String> {
@@ -88,4 +100,19 @@ fn camera_problem(capture: &CaptureHandle, since_frame: Duration) -> Option<Stri
         (since_frame >= STALLED)
             .then(|| format!("no frame from {} for {} s", capture.describe(), since_frame.as_secs()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::camera::ReplayConfig;
+
+    #[test]
+    fn only_an_unpaced_replay_runs_in_lockstep() {
+        let replay = |fps| SourceConfig::Replay(ReplayConfig { fps, ..ReplayConfig::new("frames") });
+        assert_eq!(slot_mode(Some(&replay(0.0))), SlotMode::Lockstep);
+        assert_eq!(slot_mode(Some(&replay(10.0))), SlotMode::Latest);
+        assert_eq!(slot_mode(Some(&SourceConfig::default())), SlotMode::Latest);
+        assert_eq!(slot_mode(None), SlotMode::Latest);
+    }
 }
