@@ -62,7 +62,8 @@ tc=$target/release/teachcam
 model_sha=$(sha256sum "$model" | cut -c1-16)
 data=$cache/peers/a64-data-$model_sha
 bench_trained_data "$tc" "$photos" "$data"
-one=$(find "$photos/test/cat" -maxdepth 1 -iname '*.jpg' | LC_ALL=C sort | head -1)
+one=$(find "$photos/test/cat" -maxdepth 1 -iname '*.jpg' | LC_ALL=C sort | head -1 || true)
+[ -n "$one" ] || { echo "bench-startup: no photo in $photos/test/cat" >&2; exit 1; }
 
 # ---- predict: start to first prediction, peak RSS ----------------------------------------------
 bench_step "timing $runs runs of teachcam predict $one"
