@@ -278,7 +278,7 @@ awk '
     }
     END {
         if (!(("A72", "int8") in tract)) { print "bench-peers: no A72 figures from compare.sh" > "/dev/stderr"; exit 1 }
-        split("A76 A72", order, " ")
+        split("A72 A76", order, " ")
         for (k = 1; k <= 2; k++) {
             c = order[k]
             if (!((c, "int8") in tract)) continue
