@@ -4,6 +4,7 @@
 //! ([`tract_backend`]); any ONNX model with a square image input and a `[1, D]` embedding
 //! output works through [`ModelConfig`].
 
+pub mod cache;
 mod config;
 pub mod fake;
 pub mod imagenet;
