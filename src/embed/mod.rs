@@ -6,6 +6,7 @@
 
 pub mod cache;
 mod config;
+pub mod dwconv;
 pub mod fake;
 pub mod imagenet;
 pub mod preprocess;

@@ -36,7 +36,7 @@ impl TractBackbone {
             [cfg.embedding_output.as_str(), cfg.logits_output.as_str()].into_iter().filter(|o| !o.is_empty()).collect();
         let cache = super::cache::cache_dir(&cfg.cache).map(|dir| ModelCache::new(&dir, &sha256, &shape, &outputs));
         let (typed, from) = match cache.as_ref().and_then(ModelCache::load) {
-            Some(typed) => (typed, "the cached analysis"),
+            Some(typed) => (typed.into_decluttered().map_err(not_onnx)?, "the cached analysis"),
             None => {
                 let typed = analyse(cfg, &shape, has_logits)?;
                 if let Some(c) = &cache {
@@ -46,6 +46,11 @@ impl TractBackbone {
             }
         };
         let analysed = started.elapsed();
+        let mut typed = typed;
+        if cfg.own_depthwise {
+            let n = super::dwconv::rewrite(&mut typed).map_err(not_onnx)?;
+            log::debug!("{n} depthwise convolutions run by teachcam's own operator");
+        }
         let typed = typed.into_optimized().map_err(|e| EmbedError::NotOnnx {
             path: path.clone(),
             reason: format!("cannot run it on a {shape:?} input ({e:#}); check model.input_size and model.layout"),
