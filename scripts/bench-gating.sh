@@ -34,8 +34,11 @@ mkdir -p "$work/static" "$work/changing" "$work/teach/cat" "$work/teach/dog"
 first=$(find "$photos/test/cat" -name '*.jpg' | sort | head -n 1)
 ln -s "$first" "$work/static/frame.jpg"
 frames=$(awk -v s="$secs" -v f="$fps" 'BEGIN { print int((s + 10) * f) }')
-find "$photos/test/cat" "$photos/test/dog" -name '*.jpg' | sort | head -n "$frames" |
-    awk '{ printf "%s\0%s/changing/%06d.jpg\0", $0, w, NR }' w="$work" | xargs -0 -n 2 ln -s
+i=0
+while IFS= read -r photo; do
+    i=$((i + 1))
+    ln -s "$photo" "$(printf '%s/changing/%06d.jpg' "$work" "$i")"
+done < <(find "$photos/test/cat" "$photos/test/dog" -name '*.jpg' | sort | head -n "$frames")
 for label in cat dog; do
     find "$photos/train/$label" -name '*.jpg' | sort | head -n 10 | xargs -I{} ln -s {} "$work/teach/$label/"
 done

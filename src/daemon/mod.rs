@@ -236,15 +236,17 @@ impl Daemon {
         let thumbnail = self.gate.look(&frame.image);
         // Never gated while a label button is held or a capture is due: examples are the
         // embeddings of their own frames.
-        if !self.controls.capturing() {
-            if let Some(embedding) = thumbnail.as_ref().and_then(|t| self.gate.reusable(t, now)) {
-                // The same embedding again: the smoothing goes on as if the frame were embedded.
-                let decision = self.detector.decide(embedding);
-                self.telemetry.reused(started.elapsed(), decision.as_ref());
-                return (decision, Vec::new());
-            }
-        }
+        let reusable = match &thumbnail {
+            Some(t) if !self.controls.capturing() => self.gate.reusable(t, now),
+            _ => None,
+        };
         let checked = started.elapsed();
+        if let Some(embedding) = reusable {
+            // The same embedding again: the smoothing goes on as if the frame were embedded.
+            let decision = self.detector.decide(embedding);
+            self.telemetry.reused(checked, decision.as_ref());
+            return (decision, Vec::new());
+        }
         let embedding = match self.embedder.embed(&frame.image, false) {
             Ok(e) => e,
             Err(e) => {
