@@ -9,6 +9,9 @@
 # and the ratios. The last line is `gating CPU reduction on a static scene: Rx`.
 # Usage: scripts/bench-gating.sh [PHOTOS_DIR] [SECONDS] [FPS]
 #   (defaults: $TEACHCAM_DATA_DIR or ../shared/data/catsdogs, 20, 10)
+# The static scene is the first test cat photo (200 × 200, so decoding it costs little); set
+# TEACHCAM_GATING_FRAME=FILE.jpg to repeat a camera frame instead (its decoding is paid on every
+# frame, gated or not).
 # Builds teachcam with cargo first; TEACHCAM_BIN=PATH uses that binary instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,16 +34,19 @@ hz=$(getconf CLK_TCK)
 
 # Scenes as folders of links (no photo is copied).
 mkdir -p "$work/static" "$work/changing" "$work/teach/cat" "$work/teach/dog"
-first=$(find "$photos/test/cat" -name '*.jpg' | sort | head -n 1)
-ln -s "$first" "$work/static/frame.jpg"
+# (awk, not head, reads all its input: no SIGPIPE under pipefail)
+first=$(find "$photos/test/cat" -name '*.jpg' | sort | awk 'NR == 1')
+still="$(realpath "${TEACHCAM_GATING_FRAME:-$first}")"
+ln -s "$still" "$work/static/frame.${still##*.}"
+echo "== static scene: $still"
 frames=$(awk -v s="$secs" -v f="$fps" 'BEGIN { print int((s + 10) * f) }')
 i=0
 while IFS= read -r photo; do
     i=$((i + 1))
     ln -s "$photo" "$(printf '%s/changing/%06d.jpg' "$work" "$i")"
-done < <(find "$photos/test/cat" "$photos/test/dog" -name '*.jpg' | sort | head -n "$frames")
+done < <(find "$photos/test/cat" "$photos/test/dog" -name '*.jpg' | sort | awk -v n="$frames" 'NR <= n')
 for label in cat dog; do
-    find "$photos/train/$label" -name '*.jpg' | sort | head -n 10 | xargs -I{} ln -s {} "$work/teach/$label/"
+    find "$photos/train/$label" -name '*.jpg' | sort | awk 'NR <= 10' | xargs -I{} ln -s {} "$work/teach/$label/"
 done
 
 # config FILE SCENE ENABLED

@@ -77,7 +77,6 @@ impl Telemetry {
             self.embedded,
             self.reused
         );
-        (self.since, self.embedded, self.reused, self.embed, self.check) =
-            (now, 0, 0, Duration::ZERO, Duration::ZERO);
+        (self.since, self.embedded, self.reused, self.embed, self.check) = (now, 0, 0, Duration::ZERO, Duration::ZERO);
     }
 }

@@ -5,11 +5,11 @@
 use super::*;
 use crate::embed::fake::FakeBackbone;
 use crate::embed::{Backbone, BackboneOutput, EmbedError, ModelInfo};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use tract_core::prelude::Tensor;
 use crate::panel::{Control, SimHandle, SimulatedPanel};
 use image::{Rgb, RgbImage};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use tract_core::prelude::Tensor;
 
 const RED: [u8; 3] = [220, 30, 30];
 const BLUE: [u8; 3] = [30, 30, 220];
@@ -73,8 +73,11 @@ impl Rig {
     /// A daemon on `config`'s data folder, as after a restart.
     fn open(config: Config) -> Self {
         let (calls, fail) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
-        let counting =
-            Counting { inner: FakeBackbone::new(config.model.layout), calls: Arc::clone(&calls), fail: Arc::clone(&fail) };
+        let counting = Counting {
+            inner: FakeBackbone::new(config.model.layout),
+            calls: Arc::clone(&calls),
+            fail: Arc::clone(&fail),
+        };
         // The fake backbone's own embedder settings (its 8 × 8 input).
         let pre = FakeBackbone::embedder(&config.model).preprocess().clone();
         let embedder = Arc::new(Embedder::with_backbone(Box::new(counting), pre));
