@@ -4,6 +4,7 @@
 //! line and key, so a typo never silently falls back to a default.
 
 use crate::camera::SourceConfig;
+use crate::daemon::GateConfig;
 use crate::decide::LiveConfig;
 use crate::embed::ModelConfig;
 use crate::head::HeadConfig;
@@ -111,6 +112,8 @@ pub struct Config {
     pub head: HeadConfig,
     /// Live detection: smoothing, thresholds, hysteresis.
     pub live: LiveConfig,
+    /// Motion gating: reusing the last embedding while the scene does not change.
+    pub gate: GateConfig,
     /// Where frames come from (`teachcam run`).
     pub source: Option<SourceConfig>,
     /// Buttons and LEDs (`teachcam run`).
@@ -127,6 +130,7 @@ impl Default for Config {
             model: ModelConfig::default(),
             head: HeadConfig::default(),
             live: LiveConfig::default(),
+            gate: GateConfig::default(),
             source: None,
             panel: None,
             capture: CaptureConfig::default(),
@@ -158,6 +162,7 @@ impl Config {
         self.model.validate().map_err(bad)?;
         self.head.validate().map_err(bad)?;
         self.live.validate(&self.labels).map_err(bad)?;
+        self.gate.validate().map_err(bad)?;
         self.capture.validate(path)?;
         if let Some(source) = &self.source {
             source.validate(path)?;
@@ -250,6 +255,8 @@ mod tests {
             ("[model]\nthreads = 0", "model.threads"),
             ("[head]\nreject_margin = 5.0", "head.reject_margin"),
             ("[head]\nreject_margin = nan", "head.reject_margin"),
+            ("[gate]\nthreshold = 0", "gate.threshold"),
+            ("[gate]\nmax_reuse_s = -1.0", "gate.max_reuse_s"),
         ] {
             let e = parse(text).unwrap_err().to_string();
             assert!(e.contains(key) && e.contains("conf/x.toml"), "{text}: {e}");

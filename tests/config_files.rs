@@ -17,7 +17,11 @@ fn pi_config_uses_rpicam_and_gpio_and_documented_defaults() {
     assert_eq!(c.labels, ["cat", "dog"]);
     // The file documents the defaults: everything but the Pi settings equals them.
     let d = Config::default();
-    assert_eq!((c.head.clone(), c.live.clone(), c.capture.clone()), (d.head, d.live, d.capture));
+    assert_eq!(
+        (c.head.clone(), c.live.clone(), c.capture.clone(), c.gate.clone()),
+        (d.head, d.live, d.capture, d.gate)
+    );
+    assert!(c.gate.enabled, "motion gating is on on the Pi");
     assert_eq!(c.model, teachcam::embed::ModelConfig { threads: 3, ..d.model });
 }
 
@@ -26,6 +30,7 @@ fn desktop_config_uses_v4l2_and_keyboard() {
     let c = load("desktop.toml");
     assert!(matches!(c.source, Some(SourceConfig::V4l2(_))));
     assert!(matches!(c.panel, Some(PanelConfig::Keyboard(_))));
+    assert!(c.gate.enabled, "motion gating saves a laptop's battery too");
 }
 
 #[test]
@@ -84,6 +89,10 @@ fn bad_values_are_refused_naming_file_key_and_value() {
         ("[head]\ndefault_threshold = -0.1", "head.default_threshold = -0.1: must be"),
         ("[head]\nreject_margin = nan", "head.reject_margin = NaN: must be a finite number"),
         ("[head]\nbackground = \"\"", "head.background = \"\": must be \"builtin\", \"off\" or a file"),
+        ("[gate]\nthreshold = 0", "gate.threshold = 0: must be 1 to 255 grey levels"),
+        ("[gate]\nthreshold = 300", "gate.threshold = 300: must be 1 to 255 grey levels"),
+        ("[gate]\nmax_reuse_s = 0.0", "gate.max_reuse_s = 0: must be a finite number of seconds between 0.1 and 3600"),
+        ("[gate]\nmax_reuse_s = inf", "gate.max_reuse_s = inf: must be"),
     ] {
         let e = Config::parse(text, Path::new("conf/bad.toml")).unwrap_err().to_string();
         assert!(e.starts_with("config conf/bad.toml: ") && e.contains(expected), "{text:?}: {e}");

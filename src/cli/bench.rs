@@ -70,6 +70,19 @@ pub fn run(config: &Config, iters: usize, compare: Option<&std::path::Path>) -> 
             .collect();
         println!("preprocess {w:>4}x{h:<4}   {} ms", cells.join("  "));
     }
+    // Motion gating's cost per frame: the thumbnail and its comparison with the last one.
+    let gate: Vec<String> = [(640, 480), (1280, 720), (1920, 1080)]
+        .iter()
+        .map(|&(w, h)| {
+            let (img, last) = (frame(w, h), crate::daemon::Thumbnail::of(&frame(w, h)));
+            let ms = median_ms(iters.max(200), || {
+                let t = crate::daemon::Thumbnail::of(&img);
+                std::hint::black_box(t.zip(last.as_ref()).and_then(|(t, l)| t.largest_change(l)));
+            });
+            format!("{:.1}", ms * 1e3)
+        })
+        .collect();
+    println!("gate thumbnail + compare 640x480 / 1280x720 / 1920x1080: {} µs", gate.join(" / "));
 
     // The loaded embedder runs with the configured thread count: time 1 thread and all cores
     // with embedders of their own unless the configuration already is that.

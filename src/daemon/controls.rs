@@ -54,6 +54,12 @@ impl Controls {
         read.map(|_| commands)
     }
 
+    /// True while a label button is held or a capture waits for a frame (the frame must then
+    /// be embedded, never gated).
+    pub fn capturing(&self) -> bool {
+        self.repeater.any_held() || !self.pending.is_empty()
+    }
+
     /// The labels to capture on this frame: one example per label, however many captures fell
     /// due since the last frame.
     pub fn take_captures(&mut self) -> Vec<usize> {

@@ -4,29 +4,34 @@
 //!
 //! Each part has one job: [`Controls`] turns buttons into commands and due captures,
 //! [`Teacher`] owns the examples (capture, undo, training), [`Detector`] owns the live head
-//! (embedding → decision), [`Display`] owns the LEDs and their feedback patterns, and
-//! [`Telemetry`] the periodic status line.
+//! (embedding → decision), [`Gate`] lets a frame that shows what the last embedded one showed
+//! reuse its embedding (motion gating), [`Display`] owns the LEDs and their feedback patterns,
+//! and [`Telemetry`] the periodic status line.
 
 mod controls;
 mod detector;
 mod display;
 mod feedback;
+mod gate;
 mod health;
 mod run;
 mod teacher;
 mod telemetry;
 #[cfg(test)]
 mod tests;
+mod thumbnail;
 mod trainer;
 
 pub use controls::{Command, Controls};
 pub use detector::{Detector, NOTHING};
 pub use display::Display;
 pub use feedback::Feedback;
+pub use gate::{Gate, GateConfig};
 pub use health::{Area, Health};
 pub use run::{run, run_with};
 pub use teacher::{CaptureError, StartError, Teacher};
 pub use telemetry::Telemetry;
+pub use thumbnail::Thumbnail;
 pub use trainer::{Outcome, TrainFailed};
 
 use crate::camera::Frame;
@@ -58,6 +63,7 @@ pub struct Daemon {
     controls: Controls,
     teacher: Teacher,
     detector: Detector,
+    gate: Gate,
     display: Display,
     telemetry: Telemetry,
     health: Health,
@@ -113,6 +119,7 @@ impl Daemon {
             controls: Controls::new(buttons, repeater),
             teacher,
             detector,
+            gate: Gate::new(&config.gate),
             display: Display::new(leds, config.labels.len()),
             telemetry: Telemetry::new(Duration::from_secs_f32(config.live.log_every_s.max(0.1)), now),
             health,
@@ -185,6 +192,7 @@ impl Daemon {
                 self.health.fail(Area::Camera, reason, now);
                 // What was in view is no longer known: no label LED stays lit on a stale frame.
                 self.detector.forget();
+                self.gate.invalidate();
             }
             None => self.health.ok(Area::Camera, now),
         }
@@ -221,22 +229,39 @@ impl Daemon {
         }
     }
 
-    /// Embeds the frame, stores the captures due on it, and decides what it shows.
+    /// Embeds the frame (or reuses the last embedding when the gate finds nothing changed),
+    /// stores the captures due on it, and decides what it shows.
     fn see(&mut self, frame: &Frame, now: Instant) -> (Option<Decision>, Vec<usize>) {
         let started = Instant::now();
+        let thumbnail = self.gate.look(&frame.image);
+        // Never gated while a label button is held or a capture is due: examples are the
+        // embeddings of their own frames.
+        let reusable = match &thumbnail {
+            Some(t) if !self.controls.capturing() => self.gate.reusable(t, now),
+            _ => None,
+        };
+        let checked = started.elapsed();
+        if let Some(embedding) = reusable {
+            // The same embedding again: the smoothing goes on as if the frame were embedded.
+            let decision = self.detector.decide(embedding);
+            self.telemetry.reused(checked, decision.as_ref());
+            return (decision, Vec::new());
+        }
         let embedding = match self.embedder.embed(&frame.image, false) {
             Ok(e) => e,
             Err(e) => {
                 log::error!("frame {}: {e}", frame.seq);
+                self.gate.invalidate();
                 self.display.feedback.error(now);
                 return (None, Vec::new());
             }
         };
-        let embed_time = started.elapsed();
+        let embed_time = started.elapsed().saturating_sub(checked);
         let captured =
             self.controls.take_captures().into_iter().filter(|&k| self.capture(k, frame, &embedding, now)).collect();
         let decision = self.detector.decide(&embedding);
-        self.telemetry.frame(embed_time, decision.as_ref());
+        self.gate.embedded(thumbnail, embedding, now);
+        self.telemetry.embedded(checked, embed_time, decision.as_ref());
         (decision, captured)
     }
 
@@ -308,6 +333,8 @@ impl Daemon {
                 self.health.ok(Area::Training, now);
                 log::info!("trained: {}", head.report.summary());
                 self.detector.install(head);
+                // The new head decides on a fresh embedding, not on one made before it.
+                self.gate.invalidate();
                 self.telemetry.forget_decision();
                 self.display.feedback.trained(now);
             }

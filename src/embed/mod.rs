@@ -4,7 +4,9 @@
 //! ([`tract_backend`]); any ONNX model with a square image input and a `[1, D]` embedding
 //! output works through [`ModelConfig`].
 
+pub mod cache;
 mod config;
+pub mod dwconv;
 pub mod fake;
 pub mod imagenet;
 pub mod preprocess;

@@ -1,5 +1,6 @@
 //! The tract backend: loads an ONNX backbone, checks it against the configuration, runs it.
 
+use super::cache::ModelCache;
 use super::{Backbone, BackboneOutput, EmbedError, ModelConfig, ModelInfo, Preprocess};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -26,25 +27,31 @@ impl TractBackbone {
         if !path.is_file() {
             return Err(unreadable("no such file (set model.path in the config)".into()));
         }
-        let sha256 = file_sha256(path).map_err(|e| unreadable(e.to_string()))?;
         let not_onnx = |e: TractError| EmbedError::NotOnnx { path: path.clone(), reason: format!("{e:#}") };
-
-        let mut model = tract_onnx::onnx().model_for_path(path).map_err(not_onnx)?;
-        let inputs = model.input_outlets().map_err(not_onnx)?.len();
-        if inputs != 1 {
-            return Err(shape_err(path, "the model's inputs", &format!("{inputs} inputs"), "exactly one image input"));
-        }
+        let started = std::time::Instant::now();
+        let sha256 = file_sha256(path).map_err(|e| unreadable(e.to_string()))?;
         let shape = pre.input_shape();
-        model.set_input_fact(0, f32::fact(shape).into()).map_err(not_onnx)?;
-
-        let mut outlets = vec![find_output(&model, path, &cfg.embedding_output, "embedding_output")?];
         let has_logits = !cfg.logits_output.is_empty();
-        if has_logits {
-            outlets.push(find_output(&model, path, &cfg.logits_output, "logits_output")?);
+        let outputs: Vec<&str> =
+            [cfg.embedding_output.as_str(), cfg.logits_output.as_str()].into_iter().filter(|o| !o.is_empty()).collect();
+        let cache = super::cache::cache_dir(&cfg.cache).map(|dir| ModelCache::new(&dir, &sha256, &shape, &outputs));
+        let (typed, from) = match cache.as_ref().and_then(ModelCache::load) {
+            Some(typed) => (typed.into_decluttered().map_err(not_onnx)?, "the cached analysis"),
+            None => {
+                let typed = analyse(cfg, &shape, has_logits)?;
+                if let Some(c) = &cache {
+                    c.store(&typed);
+                }
+                (typed, "the ONNX file")
+            }
+        };
+        let analysed = started.elapsed();
+        let mut typed = typed;
+        if cfg.own_depthwise {
+            let n = super::dwconv::rewrite(&mut typed).map_err(not_onnx)?;
+            log::debug!("{n} depthwise convolutions run by teachcam's own operator");
         }
-        model.select_output_outlets(&outlets).map_err(not_onnx)?;
-
-        let typed = model.into_optimized().map_err(|e| EmbedError::NotOnnx {
+        let typed = typed.into_optimized().map_err(|e| EmbedError::NotOnnx {
             path: path.clone(),
             reason: format!("cannot run it on a {shape:?} input ({e:#}); check model.input_size and model.layout"),
         })?;
@@ -55,12 +62,40 @@ impl TractBackbone {
             options.executor = Some(tract_linalg::multithread::Executor::multithread(cfg.threads));
         }
         let plan = typed.into_runnable_with_options(&options).map_err(not_onnx)?;
+        log::debug!(
+            "model {} loaded in {:.0} ms ({:.0} ms from {from}, the rest optimising)",
+            path.display(),
+            started.elapsed().as_secs_f64() * 1e3,
+            analysed.as_secs_f64() * 1e3
+        );
         Ok(Self {
             plan,
             info: ModelInfo { path: path.clone(), sha256, dims, classes, preprocess: String::new() },
             has_logits,
         })
     }
+}
+
+/// Reads the ONNX file, checks its input and outputs, and analyses it into a decluttered
+/// typed model for an input of `shape`.
+fn analyse(cfg: &ModelConfig, shape: &[usize], has_logits: bool) -> Result<TypedModel, EmbedError> {
+    let path = &cfg.path;
+    let not_onnx = |e: TractError| EmbedError::NotOnnx { path: path.clone(), reason: format!("{e:#}") };
+    let mut model = tract_onnx::onnx().model_for_path(path).map_err(not_onnx)?;
+    let inputs = model.input_outlets().map_err(not_onnx)?.len();
+    if inputs != 1 {
+        return Err(shape_err(path, "the model's inputs", &format!("{inputs} inputs"), "exactly one image input"));
+    }
+    model.set_input_fact(0, f32::fact(shape).into()).map_err(not_onnx)?;
+    let mut outlets = vec![find_output(&model, path, &cfg.embedding_output, "embedding_output")?];
+    if has_logits {
+        outlets.push(find_output(&model, path, &cfg.logits_output, "logits_output")?);
+    }
+    model.select_output_outlets(&outlets).map_err(not_onnx)?;
+    model.into_typed().and_then(|m| m.into_decluttered()).map_err(|e| EmbedError::NotOnnx {
+        path: path.clone(),
+        reason: format!("cannot run it on a {shape:?} input ({e:#}); check model.input_size and model.layout"),
+    })
 }
 
 fn shape_err(path: &Path, what: &str, shape: &str, expected: &str) -> EmbedError {

@@ -76,6 +76,11 @@ impl HoldRepeater {
         self.held.keys().copied().collect()
     }
 
+    /// True while at least one label button is held.
+    pub fn any_held(&self) -> bool {
+        !self.held.is_empty()
+    }
+
     /// True while a chord of label buttons holds captures back.
     pub fn chord(&self) -> bool {
         self.chord

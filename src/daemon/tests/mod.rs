@@ -4,14 +4,38 @@
 
 use super::*;
 use crate::embed::fake::FakeBackbone;
+use crate::embed::{Backbone, BackboneOutput, EmbedError, ModelInfo};
 use crate::panel::{Control, SimHandle, SimulatedPanel};
 use image::{Rgb, RgbImage};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use tract_core::prelude::Tensor;
 
 const RED: [u8; 3] = [220, 30, 30];
 const BLUE: [u8; 3] = [30, 30, 220];
 const GREEN: [u8; 3] = [30, 200, 40];
 const STEP: Duration = Duration::from_millis(100);
+
+/// The fake backbone, counting its runs, and failing while `fail` is set.
+struct Counting {
+    inner: FakeBackbone,
+    calls: Arc<AtomicUsize>,
+    fail: Arc<AtomicBool>,
+}
+
+impl Backbone for Counting {
+    fn run(&self, input: Tensor) -> Result<BackboneOutput, EmbedError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(EmbedError::Inference("simulated inference failure".into()));
+        }
+        self.inner.run(input)
+    }
+
+    fn info(&self) -> &ModelInfo {
+        self.inner.info()
+    }
+}
 
 /// A daemon on a fresh data folder with the fake backbone, the simulated panel and a clock
 /// that advances one frame period per tick.
@@ -20,6 +44,10 @@ struct Rig {
     sim: SimHandle,
     config: Config,
     embedder: Arc<Embedder>,
+    /// Backbone runs so far.
+    calls: Arc<AtomicUsize>,
+    /// Makes the backbone fail while set.
+    fail: Arc<AtomicBool>,
     now: Instant,
     seq: u64,
     _dir: Option<tempfile::TempDir>,
@@ -44,7 +72,15 @@ impl Rig {
 
     /// A daemon on `config`'s data folder, as after a restart.
     fn open(config: Config) -> Self {
-        let embedder = Arc::new(FakeBackbone::embedder(&config.model));
+        let (calls, fail) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
+        let counting = Counting {
+            inner: FakeBackbone::new(config.model.layout),
+            calls: Arc::clone(&calls),
+            fail: Arc::clone(&fail),
+        };
+        // The fake backbone's own embedder settings (its 8 × 8 input).
+        let pre = FakeBackbone::embedder(&config.model).preprocess().clone();
+        let embedder = Arc::new(Embedder::with_backbone(Box::new(counting), pre));
         let (buttons, leds, sim) = SimulatedPanel::new(config.labels.len());
         let now = Instant::now();
         let daemon = Daemon::new(
@@ -56,7 +92,7 @@ impl Rig {
             now,
         )
         .unwrap();
-        Self { daemon, sim, config, embedder, now, seq: 0, _dir: None }
+        Self { daemon, sim, config, embedder, calls, fail, now, seq: 0, _dir: None }
     }
 
     fn data(&self) -> &Path {
@@ -64,10 +100,20 @@ impl Rig {
     }
 
     fn frame(&mut self, colour: [u8; 3]) -> TickReport {
+        self.image(RgbImage::from_pixel(32, 24, Rgb(colour)))
+    }
+
+    /// One tick with a frame showing `image`.
+    fn image(&mut self, image: RgbImage) -> TickReport {
         self.seq += 1;
         self.now += STEP;
-        let frame = Frame { image: RgbImage::from_pixel(32, 24, Rgb(colour)), seq: self.seq, source: None };
+        let frame = Frame { image, seq: self.seq, source: None };
         self.daemon.tick(Some(&frame), self.now)
+    }
+
+    /// Backbone runs so far.
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
     }
 
     fn idle(&mut self) -> TickReport {
@@ -305,4 +351,5 @@ fn quit_is_reported() {
     assert!(rig.daemon.quit_requested());
 }
 
+mod gate;
 mod nothing_known;

@@ -1,0 +1,176 @@
+//! A cache of the analysed model, so that start-up skips tract's ONNX analysis.
+//!
+//! Turning the ONNX file into a typed tract model takes most of the load time (measured here
+//! 0.7–1.0 s of 0.9–1.1 s; on a Pi several seconds). The typed, decluttered model is saved once
+//! in tract's NNEF form and read back on later starts (~60 ms here), then optimised as usual.
+//!
+//! A cached model is used only when everything it was made from is unchanged: the model file
+//! (sha256), the input shape and outputs, and the teachcam executable itself (size and time;
+//! a rebuilt or updated binary, with perhaps another tract, makes its own). The file carries a
+//! CRC-32 checked before use. Anything wrong with the cache is never an error: the model is
+//! analysed from the ONNX file as without a cache, and the cache rewritten.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use tract_nnef::framework::Nnef;
+use tract_onnx::prelude::*;
+use tract_onnx::WithOnnx;
+
+/// Where cached models live, resolved from `model.cache`: `"off"`, `"auto"` or a folder.
+///
+/// `"auto"` takes, in order: `$TEACHCAM_CACHE_DIR`, `$CACHE_DIRECTORY` (set by systemd's
+/// `CacheDirectory=`), `$XDG_CACHE_HOME/teachcam`, `$HOME/.cache/teachcam`; none set means no cache.
+pub fn cache_dir(setting: &str) -> Option<PathBuf> {
+    match setting {
+        "off" => None,
+        "auto" => {
+            let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+            var("TEACHCAM_CACHE_DIR")
+                .or_else(|| var("CACHE_DIRECTORY"))
+                .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("teachcam")))
+                .or_else(|| var("HOME").map(|d| d.join(".cache").join("teachcam")))
+        }
+        dir => Some(PathBuf::from(dir)),
+    }
+}
+
+/// One cached model: its NNEF file and the key that says what it was made from.
+pub struct ModelCache {
+    tar: PathBuf,
+    key_file: PathBuf,
+    key: String,
+}
+
+impl ModelCache {
+    /// The cache entry for the model with this sha256, input shape and outputs, in `dir`.
+    pub fn new(dir: &Path, sha256: &str, shape: &[usize], outputs: &[&str]) -> Self {
+        let dims = shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("x");
+        let stem = format!("{}-{dims}", &sha256[..sha256.len().min(16)]);
+        let key = format!(
+            "teachcam-model-cache 1\nteachcam {}\nexe {}\nmodel {sha256}\ninput {dims}\noutputs {}\n",
+            env!("CARGO_PKG_VERSION"),
+            exe_identity(),
+            outputs.join(",")
+        );
+        Self { tar: dir.join(format!("{stem}.nnef.tar")), key_file: dir.join(format!("{stem}.key")), key }
+    }
+
+    /// The NNEF file of this entry.
+    pub fn path(&self) -> &Path {
+        &self.tar
+    }
+
+    /// The cached typed model, if there is one made from the same inputs and it is intact.
+    pub fn load(&self) -> Option<TypedModel> {
+        let stored = std::fs::read_to_string(&self.key_file).ok()?;
+        let (key, sums) = stored.split_once("crc32 ")?;
+        if key != self.key {
+            return None;
+        }
+        let (crc, len) = sums.trim().split_once(" bytes ")?;
+        let (crc, len): (u32, u64) = (u32::from_str_radix(crc, 16).ok()?, len.parse().ok()?);
+        let file = File::open(&self.tar).ok()?;
+        if file.metadata().ok()?.len() != len {
+            return self.damaged("its size is not the recorded one");
+        }
+        let mut reader = CrcReader { inner: BufReader::new(file), crc: crc32fast::Hasher::new() };
+        let model = nnef().model_for_read(&mut reader);
+        // The parser may stop before the tar's padding: the checksum covers the whole file.
+        if io::copy(&mut reader, &mut io::sink()).is_err() || reader.crc.finalize() != crc {
+            return self.damaged("its checksum does not match");
+        }
+        match model {
+            Ok(m) => Some(m),
+            Err(e) => self.damaged(&format!("{e:#}")),
+        }
+    }
+
+    fn damaged(&self, why: &str) -> Option<TypedModel> {
+        log::warn!("ignoring the cached model {}: {why}; analysing the ONNX file instead", self.tar.display());
+        let _ = std::fs::remove_file(&self.key_file);
+        None
+    }
+
+    /// Saves `model` (best effort: a cache that cannot be written only costs start-up time).
+    pub fn store(&self, model: &TypedModel) {
+        if let Err(e) = self.try_store(model) {
+            log::debug!("model cache {} not written: {e:#}", self.tar.display());
+        }
+    }
+
+    fn try_store(&self, model: &TypedModel) -> anyhow::Result<()> {
+        let dir = crate::fsutil::parent_dir(&self.tar);
+        std::fs::create_dir_all(dir)?;
+        // The key goes first, so a half-written pair never looks valid.
+        let _ = std::fs::remove_file(&self.key_file);
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            std::process::id(),
+            self.tar.file_name().unwrap_or_default().to_string_lossy()
+        ));
+        let result = (|| -> anyhow::Result<(u32, u64)> {
+            let mut w = CrcWriter { inner: BufWriter::new(File::create(&tmp)?), crc: crc32fast::Hasher::new(), len: 0 };
+            nnef().write_to_tar(model, &mut w)?;
+            w.inner.flush()?;
+            std::fs::rename(&tmp, &self.tar)?;
+            Ok((w.crc.finalize(), w.len))
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        let (crc, len) = result?;
+        crate::fsutil::write_atomic(&self.key_file, format!("{}crc32 {crc:08x} bytes {len}\n", self.key).as_bytes())?;
+        log::debug!("cached the analysed model in {} ({len} bytes)", self.tar.display());
+        Ok(())
+    }
+}
+
+/// tract's NNEF reader and writer, with the ONNX-specific operators.
+fn nnef() -> Nnef {
+    tract_nnef::nnef().with_onnx()
+}
+
+/// Size and modification time of the running executable: a new build gets new cache entries.
+fn exe_identity() -> String {
+    let meta = std::env::current_exe().and_then(std::fs::metadata);
+    match meta {
+        Ok(m) => {
+            let mtime = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+            format!("{} {}", m.len(), mtime.map(|d| d.as_nanos()).unwrap_or(0))
+        }
+        Err(_) => "unknown".into(),
+    }
+}
+
+struct CrcReader<R> {
+    inner: R,
+    crc: crc32fast::Hasher,
+}
+
+impl<R: Read> Read for CrcReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.crc.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+struct CrcWriter<W> {
+    inner: W,
+    crc: crc32fast::Hasher,
+    len: u64,
+}
+
+impl<W: Write> Write for CrcWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.crc.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
