@@ -126,7 +126,7 @@ scenario_cpu_ms=$(awk -v a="$cpu_q" -v b="$cpu_n" -v n="$((frames - quarter))" '
 # run_loop FPS: `teachcam run` on the looping replay paced at FPS (0: unpaced) for $seconds s;
 # prints "frames/s embed_ms cpu_ms_per_frame status_lines dropped".
 run_loop() {
-    local fps=$1 warm=4 ticks cpu_warm cpu_end line f e n dropped
+    local fps=$1 warm=4 ticks cpu_warm cpu_end line f e n dropped reused
     sed -i "s/^fps = .*/fps = $fps/" "$work/config.toml"
     fresh_data
     RUST_LOG=info "$tc" --config "$work/config.toml" run 2>"$work/run.log" &
@@ -141,13 +141,18 @@ run_loop() {
     wait "$pid" || { cat "$work/run.log" >&2; echo "bench-loop: teachcam run failed" >&2; return 1; }
     pid=""
     # The daemon's status lines, the first one (warm-up) dropped; the median by frames/s.
-    line=$(sed -n 's/.* \([0-9.]*\) frames\/s, embed \([0-9.]*\) ms, .*/\1 \2/p' "$work/run.log" | tail -n +2 \
+    # "F frames/s[ (… embedded, … reused)], embed E ms, …"
+    line=$(sed -n 's/.* \([0-9.]*\) frames\/s\( ([^)]*)\)\{0,1\}, embed \([0-9.]*\) ms.*/\1 \3/p' "$work/run.log" | tail -n +2 \
         | sort -n | awk '{ f[NR] = $1; e[NR] = $2 } END { if (NR) { m = int((NR + 1) / 2); print f[m], e[m], NR } }')
     [ -n "$line" ] || { cat "$work/run.log" >&2; echo "bench-loop: no status lines from teachcam run" >&2; return 1; }
     read -r f e n <<<"$line"
     dropped=$(sed -n 's/.* \([0-9]*\) stale frames were dropped.*/\1/p' "$work/run.log" | tail -1)
+    # With motion gating (on by default), frames like the last embedded one reuse its
+    # embedding: every photo here differs from the one before, so this should stay 0.
+    reused=$(sed -n 's/.* frames\/s ([0-9]* embedded, \([0-9]*\) reused).*/\1/p' "$work/run.log" \
+        | awk '{ n += $1 } END { print n + 0 }')
     awk -v a="$cpu_warm" -v b="$cpu_end" -v f="$f" -v s="$((seconds - warm))" -v e="$e" -v n="$n" -v d="${dropped:-?}" \
-        'BEGIN { printf "%s %s %.1f %s %s\n", f, e, (b - a) * 1e3 / (f * s), n, d }'
+        -v r="$reused" 'BEGIN { printf "%s %s %.1f %s %s %s\n", f, e, (b - a) * 1e3 / (f * s), n, d, r }'
 }
 # A camera-like pace: frames arrive 1.5 times faster than inference alone can take them, so the
 # source never limits the loop and the capture thread decodes about as much as it would with a
@@ -155,13 +160,13 @@ run_loop() {
 paced=$(awk -v a="$alone" 'BEGIN { printf "%d", a * 1.5 + 1 }')
 bench_step "run: teachcam run on a looping replay paced at $paced frames/s for $seconds s"
 run_loop "$paced" >"$work/paced"
-read -r run_fps run_embed run_cpu run_lines run_dropped <"$work/paced"
+read -r run_fps run_embed run_cpu run_lines run_dropped run_reused <"$work/paced"
 bench_step "run: teachcam run on an unpaced looping replay for $seconds s"
 run_loop 0 >"$work/unpaced"
-read -r lock_fps lock_embed lock_cpu lock_lines lock_dropped <"$work/unpaced"
+read -r lock_fps lock_embed lock_cpu lock_lines lock_dropped lock_reused <"$work/unpaced"
 bench_step "run: teachcam run on a looping replay paced at 1000 frames/s for $seconds s"
 run_loop 1000 >"$work/flooded"
-read -r fast_fps fast_embed fast_cpu fast_lines fast_dropped <"$work/flooded"
+read -r fast_fps fast_embed fast_cpu fast_lines fast_dropped fast_reused <"$work/flooded"
 
 echo "live loop vs embed-only: $frames photos, $threads thread(s), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 row() { printf '%-46s %8s frames/s  %6s ms CPU/frame%s\n' "$@"; }
@@ -169,11 +174,11 @@ row "embed-only: read+decode+preprocess+embed" "$full" "$full_cpu_ms" ""
 row "embed-only: inference alone" "$alone" "$alone_cpu_ms" ""
 row "scenario (daemon loop, lockstep capture)" "$scenario_fps" "$scenario_cpu_ms" ""
 row "run (replay paced at $paced frames/s)" "$run_fps" "$run_cpu" \
-    "  (embed $run_embed ms; $run_lines status lines; $run_dropped frames dropped)"
+    "  (embed $run_embed ms; $run_lines status lines; $run_dropped frames dropped, $run_reused reused)"
 row "run (unpaced replay: lockstep)" "$lock_fps" "$lock_cpu" \
-    "  (embed $lock_embed ms; $lock_lines status lines; $lock_dropped frames dropped)"
+    "  (embed $lock_embed ms; $lock_lines status lines; $lock_dropped frames dropped, $lock_reused reused)"
 row "run (replay at 1000 frames/s: worst case)" "$fast_fps" "$fast_cpu" \
-    "  (embed $fast_embed ms; $fast_lines status lines; $fast_dropped frames dropped)"
+    "  (embed $fast_embed ms; $fast_lines status lines; $fast_dropped frames dropped, $fast_reused reused)"
 for l in "scenario $scenario_fps $scenario_cpu_ms" "run $run_fps $run_cpu" "run-unpaced $lock_fps $lock_cpu" \
     "run-flooded $fast_fps $fast_cpu"; do
     read -r name fps cpu_ms <<<"$l"

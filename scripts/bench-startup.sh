@@ -104,7 +104,7 @@ kill -INT "$pid"
 wait "$pid" || { cat "$work/run.log" >&2; echo "bench-startup: teachcam run failed" >&2; exit 1; }
 pid=""
 sleep 0.2 # the log reader finishes
-first=$(grep ' frames/s, ' "$work/run.log" | grep -v -e 'no frame decided yet' -e 'no head yet' | head -1 | cut -d' ' -f1 || true)
+first=$(grep ' frames/s[ ,]' "$work/run.log" | grep -v -e 'no frame decided yet' -e 'no head yet' | head -1 | cut -d' ' -f1 || true)
 [ -n "$first" ] || { cat "$work/run.log" >&2; echo "bench-startup: no decision in the daemon's log" >&2; exit 1; }
 first_s=$(awk -v a="$start" -v b="$first" 'BEGIN { printf "%.2f", b - a }')
 
