@@ -14,7 +14,9 @@
 #    first decision, within the 0.1 s status period), and the peak RSS (VmHWM) after S seconds;
 #  - with --aarch64: guest instructions of `teachcam predict ONE.png` (224x224, model.threads =
 #    1) under `qemu-aarch64 -cpu cortex-a72` with the instruction-count plugin: the whole run
-#    (start-up + one prediction), and start-up alone = 2 × count(1 image) − count(2 images).
+#    (start-up + one prediction) with `model.cache = "off"`, on the run that makes the model
+#    cache, and on a run that uses it; start-up alone = the whole run minus one image
+#    (count(2 images) − count(1 image)).
 #    It uses the emulated Pi prefix, arm64 root, plugin and aarch64 build that
 #    `scripts/bench-peers.sh --aarch64` makes (it runs that first when they are missing;
 #    root needed). Emulated time is never printed: only instruction counts repeat.
@@ -128,8 +130,9 @@ bench_step "cross-building teachcam (cargo build --release --target aarch64-unkn
 nice cargo build --release --target aarch64-unknown-linux-gnu --bin teachcam >&2
 a64_bin=$(readlink -f "$target/aarch64-unknown-linux-gnu/release/teachcam")
 # The root's site-packages are not needed here: teachcam is a plain aarch64 binary.
-counted() { # images... -> guest instructions of `teachcam predict IMAGES` on the emulated A72
-    local out
+counted() { # config images... -> guest instructions of `teachcam predict IMAGES` on the emulated A72
+    local cfg=$1 out
+    shift
     out=$(env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 taskset -c 0 \
         qemu-aarch64 -L "$pfx" -cpu cortex-a72 -plugin "$plugin" "$a64_bin" --config "$cfg" predict "$@" 2>&1) \
         || { echo "$out" >&2; echo "bench-startup: teachcam predict failed under qemu" >&2; return 1; }
@@ -137,10 +140,20 @@ counted() { # images... -> guest instructions of `teachcam predict IMAGES` on th
 }
 cp "$png" "$work/a.png"
 cp "$png" "$work/b.png"
-bench_step "counting A72 guest instructions of teachcam predict (1 image, then 2)"
-c1=$(counted "$work/a.png")
-c2=$(counted "$work/a.png" "$work/b.png")
-[[ $c1 =~ ^[0-9]+$ && $c2 =~ ^[0-9]+$ ]] || { echo "bench-startup: no instruction count" >&2; exit 1; }
-awk -v a="$c1" -v b="$c2" 'BEGIN {
-    printf "aarch64 A72 instructions to first prediction (teachcam predict ONE.png): %.0fM; start-up alone %.0fM, one more image %.1fM\n",
-        a / 1e6, (2 * a - b) / 1e6, (b - a) / 1e6 }'
+# compare.sh's config (its [model] section last), without and with a model cache of our own.
+{ cat "$cfg"; echo 'cache = "off"'; } >"$work/cold.toml"
+{ cat "$cfg"; echo "cache = \"$work/nnef\""; } >"$work/warm.toml"
+bench_step "counting A72 guest instructions of teachcam predict: no model cache (1 image, then 2), then with one (making it, then using it)"
+cold1=$(counted "$work/cold.toml" "$work/a.png")
+cold2=$(counted "$work/cold.toml" "$work/a.png" "$work/b.png")
+making=$(counted "$work/warm.toml" "$work/a.png")
+warm1=$(counted "$work/warm.toml" "$work/a.png")
+for c in "$cold1" "$cold2" "$making" "$warm1"; do
+    [[ $c =~ ^[0-9]+$ ]] || { echo "bench-startup: no instruction count" >&2; exit 1; }
+done
+awk -v a="$cold1" -v b="$cold2" -v m="$making" -v w="$warm1" 'BEGIN {
+    e = b - a
+    printf "aarch64 A72 instructions per image (predict, 2 images - 1): %.1fM\n", e / 1e6
+    printf "aarch64 A72 instructions to first prediction, model cache off: %.0fM (start-up %.0fM)\n", a / 1e6, (a - e) / 1e6
+    printf "aarch64 A72 instructions to first prediction, first run making the cache: %.0fM\n", m / 1e6
+    printf "aarch64 A72 instructions to first prediction, model cache used: %.0fM (start-up %.0fM)\n", w / 1e6, (w - e) / 1e6 }'
