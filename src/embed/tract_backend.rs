@@ -47,6 +47,9 @@ impl TractBackbone {
         };
         let analysed = started.elapsed();
         let mut typed = typed;
+        // At most 64 MB for one folded constant: the shipped model's largest is 5 MB.
+        let folded = super::fold::fold_constants(&mut typed, 64 << 20).map_err(not_onnx)?;
+        log::debug!("{folded} constant computations folded at load");
         if cfg.own_depthwise {
             let n = super::dwconv::rewrite(&mut typed).map_err(not_onnx)?;
             log::debug!("{n} depthwise convolutions run by teachcam's own operator");
@@ -87,6 +90,18 @@ fn analyse(cfg: &ModelConfig, shape: &[usize], has_logits: bool) -> Result<Typed
         return Err(shape_err(path, "the model's inputs", &format!("{inputs} inputs"), "exactly one image input"));
     }
     model.set_input_fact(0, f32::fact(shape).into()).map_err(not_onnx)?;
+    // The exporter stores every intermediate shape for its own input size; tract would refuse
+    // another `model.input_size` against them ("Impossible to unify Val(112) with Val(96)").
+    // Forgetting them lets tract derive each one from the input.
+    let sources: Vec<usize> = model.input_outlets().map_err(not_onnx)?.iter().map(|o| o.node).collect();
+    for id in 0..model.nodes().len() {
+        if sources.contains(&id) || model.node(id).op.name() == "Const" {
+            continue;
+        }
+        for slot in 0..model.node(id).outputs.len() {
+            model.set_outlet_fact(OutletId::new(id, slot), InferenceFact::default()).map_err(not_onnx)?;
+        }
+    }
     let mut outlets = vec![find_output(&model, path, &cfg.embedding_output, "embedding_output")?];
     if has_logits {
         outlets.push(find_output(&model, path, &cfg.logits_output, "logits_output")?);

@@ -65,7 +65,15 @@ impl Geometry {
 ///
 /// `input` is the `h × w` plane, `taps` the `kh × kw` kernel, `out` the `oh × ow` plane, `scratch`
 /// at least [`Geometry::scratch_len`] floats (its contents do not matter).
-pub fn channel(g: &Geometry, input: &[f32], taps: &[f32], bias: f32, clamp: (f32, f32), out: &mut [f32], scratch: &mut [f32]) {
+pub fn channel(
+    g: &Geometry,
+    input: &[f32],
+    taps: &[f32],
+    bias: f32,
+    clamp: (f32, f32),
+    out: &mut [f32],
+    scratch: &mut [f32],
+) {
     let (s, wq, plane) = (g.stride, g.wq(), g.plane());
     let (phases, acc) = scratch.split_at_mut(s * s * plane);
     fill_phases(g, input, phases);
@@ -261,7 +269,13 @@ mod tests {
         for k in [1, 3, 5] {
             for stride in [1, 2] {
                 for (h, w) in [(7, 7), (14, 14), (9, 13), (28, 28), (1, 1), (2, 5)] {
-                    for pads in [(0, 0, 0, 0), (k / 2, k / 2, k / 2, k / 2), (0, 0, k - 1, k - 1), (k - 1, k - 1, 0, 0), (1, 0, 0, 1)] {
+                    for pads in [
+                        (0, 0, 0, 0),
+                        (k / 2, k / 2, k / 2, k / 2),
+                        (0, 0, k - 1, k - 1),
+                        (k - 1, k - 1, 0, 0),
+                        (1, 0, 0, 1),
+                    ] {
                         if h + pads.0 + pads.2 < k || w + pads.1 + pads.3 < k {
                             continue;
                         }

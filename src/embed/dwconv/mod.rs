@@ -234,7 +234,10 @@ fn floats(t: &Tensor) -> TractResult<Vec<f32>> {
 /// clamp it adds (`lo`, `hi`).
 fn clamp_after(model: &TypedModel, id: usize) -> TractResult<Option<(usize, f32, f32)>> {
     let node = model.node(id);
-    if node.outputs.len() != 1 || node.outputs[0].successors.len() != 1 || model.output_outlets()?.contains(&OutletId::new(id, 0)) {
+    if node.outputs.len() != 1
+        || node.outputs[0].successors.len() != 1
+        || model.output_outlets()?.contains(&OutletId::new(id, 0))
+    {
         return Ok(None);
     }
     let next = model.node(node.outputs[0].successors[0].node);
