@@ -18,7 +18,8 @@ fn main() -> TractResult<()> {
         eprintln!("usage: node_profile MODEL.onnx [INPUT_SIZE]");
         std::process::exit(2);
     };
-    let size: usize = args.get(2).map_or(Ok(224), |s| s.parse()).map_err(|_| anyhow::anyhow!("INPUT_SIZE is a number"))?;
+    let size: usize =
+        args.get(2).map_or(Ok(224), |s| s.parse()).map_err(|_| anyhow::anyhow!("INPUT_SIZE is a number"))?;
     let mut model = tract_onnx::onnx().model_for_path(path)?;
     model.set_input_fact(0, f32::fact([1, 3, size, size]).into())?;
     let plan = model.into_optimized()?.into_runnable()?;
