@@ -22,6 +22,11 @@ Variants (--variant, repeatable; default qpw-u8-pc and qall-u8-pc): SCOPE-ACT-WE
            (zero point 0)
   WEIGHTS  pc: int8 per output channel; pt: int8 per tensor
 
+Also written: <out-dir>/efficientnet-lite0-int8-anysize.onnx, the shipped model with its stored
+intermediate shapes (`value_info`, all computed for 224x224) removed. Same weights, same graph,
+same results at 224; unlike the shipped file, tract accepts it at any `model.input_size` (the
+shipped file fails at 160/192/256: "Impossible to unify Val(112) with Val(96)").
+
 Run from the repository root:
     python3 -m venv /tmp/qvenv && /tmp/qvenv/bin/pip install onnx onnxruntime numpy pillow
     /tmp/qvenv/bin/python scripts/quantize_model.py --out-dir /tmp/variants \
@@ -166,6 +171,10 @@ def main():
     args = ap.parse_args()
     variants = args.variant or list(DEFAULT_VARIANTS)
     args.out_dir.mkdir(parents=True, exist_ok=True)
+
+    anysize = onnx.load(str(args.model))
+    del anysize.graph.value_info[:]
+    onnx.save(anysize, str(args.out_dir / "efficientnet-lite0-int8-anysize.onnx"))
 
     fp32 = args.out_dir / "efficientnet-lite0-fp32.onnx"
     model = fold_weight_dequantize(onnx.load(str(args.model)))
