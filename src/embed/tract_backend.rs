@@ -36,7 +36,7 @@ impl TractBackbone {
             [cfg.embedding_output.as_str(), cfg.logits_output.as_str()].into_iter().filter(|o| !o.is_empty()).collect();
         let cache = super::cache::cache_dir(&cfg.cache).map(|dir| ModelCache::new(&dir, &sha256, &shape, &outputs));
         let (typed, from) = match cache.as_ref().and_then(ModelCache::load) {
-            Some(typed) => (typed.into_decluttered().map_err(not_onnx)?, "the cached analysis"),
+            Some(typed) => (typed, "the cached analysis"),
             None => {
                 let typed = analyse(cfg, &shape, has_logits)?;
                 if let Some(c) = &cache {
@@ -46,7 +46,10 @@ impl TractBackbone {
             }
         };
         let analysed = started.elapsed();
-        let mut typed = typed;
+        // tract chooses the layouts here (channels last on aarch64, where its depthwise kernel
+        // is channel-inner; first on x86-64): teachcam's operator replaces only channels-first
+        // depthwise convolutions, so each machine keeps its faster path.
+        let mut typed = typed.into_decluttered().map_err(not_onnx)?;
         // At most 64 MB for one folded constant: the shipped model's largest is 5 MB.
         let folded = super::fold::fold_constants(&mut typed, 64 << 20).map_err(not_onnx)?;
         log::debug!("{folded} constant computations folded at load");
@@ -79,8 +82,9 @@ impl TractBackbone {
     }
 }
 
-/// Reads the ONNX file, checks its input and outputs, and analyses it into a decluttered
-/// typed model for an input of `shape`.
+/// Reads the ONNX file, checks its input and outputs, and analyses it into a typed model for an
+/// input of `shape` (not yet decluttered: decluttering chooses layouts per machine, and the
+/// cache is shared by all).
 fn analyse(cfg: &ModelConfig, shape: &[usize], has_logits: bool) -> Result<TypedModel, EmbedError> {
     let path = &cfg.path;
     let not_onnx = |e: TractError| EmbedError::NotOnnx { path: path.clone(), reason: format!("{e:#}") };
@@ -107,7 +111,7 @@ fn analyse(cfg: &ModelConfig, shape: &[usize], has_logits: bool) -> Result<Typed
         outlets.push(find_output(&model, path, &cfg.logits_output, "logits_output")?);
     }
     model.select_output_outlets(&outlets).map_err(not_onnx)?;
-    model.into_typed().and_then(|m| m.into_decluttered()).map_err(|e| EmbedError::NotOnnx {
+    model.into_typed().map_err(|e| EmbedError::NotOnnx {
         path: path.clone(),
         reason: format!("cannot run it on a {shape:?} input ({e:#}); check model.input_size and model.layout"),
     })
