@@ -3,8 +3,10 @@
 //! prints, per optimised op type, the mean wall time of its nodes over the last 10 runs.
 //!
 //! ```text
-//! cargo run --release --example node_profile -- MODEL.onnx [INPUT_SIZE]
+//! cargo run --release --example node_profile -- MODEL.onnx [INPUT_SIZE] [--teachcam]
 //! ```
+//! With `--teachcam` the model is prepared as teachcam runs it (its constant folding and its own
+//! depthwise operator, `teachcam::embed::tract_backend::optimised`) instead of by tract alone.
 //! Used to see which ops a quantised model really runs (e.g. whether a QLinearConv's
 //! requantisation is fused into `OptMatMul` or left as separate `Scale`/`Sub`/`Reduce<Sum>` nodes).
 //! Wall times on a shared machine are noisy: compare op types within one run.
@@ -18,11 +20,25 @@ fn main() -> TractResult<()> {
         eprintln!("usage: node_profile MODEL.onnx [INPUT_SIZE]");
         std::process::exit(2);
     };
-    let size: usize =
-        args.get(2).map_or(Ok(224), |s| s.parse()).map_err(|_| anyhow::anyhow!("INPUT_SIZE is a number"))?;
-    let mut model = tract_onnx::onnx().model_for_path(path)?;
-    model.set_input_fact(0, f32::fact([1, 3, size, size]).into())?;
-    let plan = model.into_optimized()?.into_runnable()?;
+    let size: usize = args
+        .get(2)
+        .filter(|a| !a.starts_with("--"))
+        .map_or(Ok(224), |s| s.parse())
+        .map_err(|_| anyhow::anyhow!("INPUT_SIZE is a number"))?;
+    let optimised = if args.iter().any(|a| a == "--teachcam") {
+        let cfg = teachcam::embed::ModelConfig {
+            path: path.into(),
+            input_size: size as u32,
+            cache: "off".into(),
+            ..Default::default()
+        };
+        teachcam::embed::tract_backend::optimised(&cfg, &cfg.preprocess())?.0
+    } else {
+        let mut model = tract_onnx::onnx().model_for_path(path)?;
+        model.set_input_fact(0, f32::fact([1, 3, size, size]).into())?;
+        model.into_optimized()?
+    };
+    let plan = optimised.into_runnable()?;
     let input: Tensor = tract_ndarray::Array4::<f32>::from_shape_fn((1, 3, size, size), |(_, c, y, x)| {
         ((x * 7 + y * 3 + c * 11) % 255) as f32 / 128.0 - 1.0
     })
