@@ -107,11 +107,17 @@ impl ModelCache {
         std::fs::create_dir_all(dir)?;
         // The key goes first, so a half-written pair never looks valid.
         let _ = std::fs::remove_file(&self.key_file);
-        let tmp = dir.join(format!(
-            ".{}.{}.tmp",
-            std::process::id(),
-            self.tar.file_name().unwrap_or_default().to_string_lossy()
-        ));
+        // Unique per process and per call: tests load the model from several threads at once.
+        static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp_for = |p: &Path| {
+            dir.join(format!(
+                ".{}.{call}.{}.tmp",
+                std::process::id(),
+                p.file_name().unwrap_or_default().to_string_lossy()
+            ))
+        };
+        let tmp = tmp_for(&self.tar);
         let result = (|| -> anyhow::Result<(u32, u64)> {
             let mut w = CrcWriter { inner: BufWriter::new(File::create(&tmp)?), crc: crc32fast::Hasher::new(), len: 0 };
             nnef().write_to_tar(model, &mut w)?;
@@ -123,7 +129,12 @@ impl ModelCache {
             let _ = std::fs::remove_file(&tmp);
         }
         let (crc, len) = result?;
-        crate::fsutil::write_atomic(&self.key_file, format!("{}crc32 {crc:08x} bytes {len}\n", self.key).as_bytes())?;
+        let key_tmp = tmp_for(&self.key_file);
+        std::fs::write(&key_tmp, format!("{}crc32 {crc:08x} bytes {len}\n", self.key))
+            .and_then(|()| std::fs::rename(&key_tmp, &self.key_file))
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&key_tmp);
+            })?;
         log::debug!("cached the analysed model in {} ({len} bytes)", self.tar.display());
         Ok(())
     }
