@@ -21,7 +21,11 @@ pub fn run(config: &Config, out: &Path, paths: &[PathBuf]) -> Result<()> {
             Err(e) => bail!("{e}; a background set is made from every given photo, so fix or remove it"),
         }
     }
-    let set = BackgroundSet { model_sha256: embedder.info().sha256.clone(), vectors };
+    let set = BackgroundSet {
+        model_sha256: embedder.info().sha256.clone(),
+        preprocess: embedder.info().preprocess.clone(),
+        vectors,
+    };
     set.save(out)?;
     let size = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
     println!(

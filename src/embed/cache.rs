@@ -5,9 +5,9 @@
 //! in tract's NNEF form and read back on later starts (~60 ms here), then optimised as usual.
 //!
 //! A cached model is used only when everything it was made from is unchanged: the model file
-//! (sha256), the input shape and outputs, and the teachcam executable itself (size and time;
-//! a rebuilt or updated binary, with perhaps another tract, makes its own). The file carries a
-//! CRC-32 checked before use. Anything wrong with the cache is never an error: the model is
+//! (sha256), the input shape and outputs, teachcam's version and the exact dependency versions
+//! it was built with (a checksum of `Cargo.lock`, so another tract makes its own), and
+//! [`ANALYSIS_VERSION`]. The file carries a CRC-32 checked before use. Anything wrong with the cache is never an error: the model is
 //! analysed from the ONNX file as without a cache, and the cache rewritten.
 
 use std::fs::File;
@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 use tract_nnef::framework::Nnef;
 use tract_onnx::prelude::*;
 use tract_onnx::WithOnnx;
+
+/// Bump when the analysis in `tract_backend` changes what it produces for the same file.
+pub const ANALYSIS_VERSION: u32 = 2;
 
 /// Where cached models live, resolved from `model.cache`: `"off"`, `"auto"` or a folder.
 ///
@@ -48,9 +51,9 @@ impl ModelCache {
         let dims = shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("x");
         let stem = format!("{}-{dims}", &sha256[..sha256.len().min(16)]);
         let key = format!(
-            "teachcam-model-cache 1\nteachcam {}\nexe {}\nmodel {sha256}\ninput {dims}\noutputs {}\n",
+            "teachcam-model-cache 1\nteachcam {} analysis {ANALYSIS_VERSION} dependencies {:08x}\nmodel {sha256}\ninput {dims}\noutputs {}\n",
             env!("CARGO_PKG_VERSION"),
-            exe_identity(),
+            crc32fast::hash(include_bytes!("../../Cargo.lock")),
             outputs.join(",")
         );
         Self { tar: dir.join(format!("{stem}.nnef.tar")), key_file: dir.join(format!("{stem}.key")), key }
@@ -104,11 +107,17 @@ impl ModelCache {
         std::fs::create_dir_all(dir)?;
         // The key goes first, so a half-written pair never looks valid.
         let _ = std::fs::remove_file(&self.key_file);
-        let tmp = dir.join(format!(
-            ".{}.{}.tmp",
-            std::process::id(),
-            self.tar.file_name().unwrap_or_default().to_string_lossy()
-        ));
+        // Unique per process and per call: tests load the model from several threads at once.
+        static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp_for = |p: &Path| {
+            dir.join(format!(
+                ".{}.{call}.{}.tmp",
+                std::process::id(),
+                p.file_name().unwrap_or_default().to_string_lossy()
+            ))
+        };
+        let tmp = tmp_for(&self.tar);
         let result = (|| -> anyhow::Result<(u32, u64)> {
             let mut w = CrcWriter { inner: BufWriter::new(File::create(&tmp)?), crc: crc32fast::Hasher::new(), len: 0 };
             nnef().write_to_tar(model, &mut w)?;
@@ -120,7 +129,12 @@ impl ModelCache {
             let _ = std::fs::remove_file(&tmp);
         }
         let (crc, len) = result?;
-        crate::fsutil::write_atomic(&self.key_file, format!("{}crc32 {crc:08x} bytes {len}\n", self.key).as_bytes())?;
+        let key_tmp = tmp_for(&self.key_file);
+        std::fs::write(&key_tmp, format!("{}crc32 {crc:08x} bytes {len}\n", self.key))
+            .and_then(|()| std::fs::rename(&key_tmp, &self.key_file))
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&key_tmp);
+            })?;
         log::debug!("cached the analysed model in {} ({len} bytes)", self.tar.display());
         Ok(())
     }
@@ -129,18 +143,6 @@ impl ModelCache {
 /// tract's NNEF reader and writer, with the ONNX-specific operators.
 fn nnef() -> Nnef {
     tract_nnef::nnef().with_onnx()
-}
-
-/// Size and modification time of the running executable: a new build gets new cache entries.
-fn exe_identity() -> String {
-    let meta = std::env::current_exe().and_then(std::fs::metadata);
-    match meta {
-        Ok(m) => {
-            let mtime = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-            format!("{} {}", m.len(), mtime.map(|d| d.as_nanos()).unwrap_or(0))
-        }
-        Err(_) => "unknown".into(),
-    }
 }
 
 struct CrcReader<R> {

@@ -8,6 +8,7 @@ pub mod cache;
 mod config;
 pub mod dwconv;
 pub mod fake;
+pub mod fold;
 pub mod imagenet;
 pub mod preprocess;
 pub mod tract_backend;

@@ -19,42 +19,64 @@ pub fn file_sha256(path: &Path) -> std::io::Result<String> {
     Ok(hex::encode(Sha256::digest(&bytes)))
 }
 
+/// A model as teachcam runs it: checked, analysed (or read from the cache), rewritten and
+/// optimised; with the model file's sha256.
+pub fn optimised(cfg: &ModelConfig, pre: &Preprocess) -> Result<(TypedModel, String), EmbedError> {
+    let path = &cfg.path;
+    let unreadable = |reason: String| EmbedError::Unreadable { path: path.clone(), reason };
+    if !path.is_file() {
+        return Err(unreadable("no such file (set model.path in the config)".into()));
+    }
+    let not_onnx = |e: TractError| EmbedError::NotOnnx { path: path.clone(), reason: format!("{e:#}") };
+    let started = std::time::Instant::now();
+    let sha256 = file_sha256(path).map_err(|e| unreadable(e.to_string()))?;
+    let shape = pre.input_shape();
+    let has_logits = !cfg.logits_output.is_empty();
+    let outputs: Vec<&str> =
+        [cfg.embedding_output.as_str(), cfg.logits_output.as_str()].into_iter().filter(|o| !o.is_empty()).collect();
+    let cache = super::cache::cache_dir(&cfg.cache).map(|dir| ModelCache::new(&dir, &sha256, &shape, &outputs));
+    let (typed, from) = match cache.as_ref().and_then(ModelCache::load) {
+        Some(typed) => (typed, "the cached analysis"),
+        None => {
+            let typed = analyse(cfg, &shape, has_logits)?;
+            if let Some(c) = &cache {
+                c.store(&typed);
+            }
+            (typed, "the ONNX file")
+        }
+    };
+    let analysed = started.elapsed();
+    // tract chooses the layouts here (channels last on aarch64, where its depthwise kernel
+    // is channel-inner; first on x86-64): teachcam's operator replaces only channels-first
+    // depthwise convolutions, so each machine keeps its faster path.
+    let mut typed = typed.into_decluttered().map_err(not_onnx)?;
+    // At most 64 MB for one folded constant: the shipped model's largest is 5 MB.
+    let folded = super::fold::fold_constants(&mut typed, 64 << 20).map_err(not_onnx)?;
+    log::debug!("{folded} constant computations folded at load");
+    if cfg.own_depthwise {
+        let n = super::dwconv::rewrite(&mut typed).map_err(not_onnx)?;
+        log::debug!("{n} depthwise convolutions run by teachcam's own operator");
+    }
+    let typed = typed.into_optimized().map_err(|e| EmbedError::NotOnnx {
+        path: path.clone(),
+        reason: format!("cannot run it on a {shape:?} input ({e:#}); check model.input_size and model.layout"),
+    })?;
+    log::debug!(
+        "model {} analysed in {:.0} ms (from {from}) and optimised in {:.0} ms",
+        path.display(),
+        analysed.as_secs_f64() * 1e3,
+        (started.elapsed() - analysed).as_secs_f64() * 1e3
+    );
+    Ok((typed, sha256))
+}
+
 impl TractBackbone {
     /// Loads, checks and optimises the model `cfg.path` for the input `pre` produces.
     pub fn load(cfg: &ModelConfig, pre: &Preprocess) -> Result<Self, EmbedError> {
         let path = &cfg.path;
-        let unreadable = |reason: String| EmbedError::Unreadable { path: path.clone(), reason };
-        if !path.is_file() {
-            return Err(unreadable("no such file (set model.path in the config)".into()));
-        }
         let not_onnx = |e: TractError| EmbedError::NotOnnx { path: path.clone(), reason: format!("{e:#}") };
-        let started = std::time::Instant::now();
-        let sha256 = file_sha256(path).map_err(|e| unreadable(e.to_string()))?;
-        let shape = pre.input_shape();
+        let (typed, sha256) = optimised(cfg, pre)?;
         let has_logits = !cfg.logits_output.is_empty();
-        let outputs: Vec<&str> =
-            [cfg.embedding_output.as_str(), cfg.logits_output.as_str()].into_iter().filter(|o| !o.is_empty()).collect();
-        let cache = super::cache::cache_dir(&cfg.cache).map(|dir| ModelCache::new(&dir, &sha256, &shape, &outputs));
-        let (typed, from) = match cache.as_ref().and_then(ModelCache::load) {
-            Some(typed) => (typed.into_decluttered().map_err(not_onnx)?, "the cached analysis"),
-            None => {
-                let typed = analyse(cfg, &shape, has_logits)?;
-                if let Some(c) = &cache {
-                    c.store(&typed);
-                }
-                (typed, "the ONNX file")
-            }
-        };
-        let analysed = started.elapsed();
-        let mut typed = typed;
-        if cfg.own_depthwise {
-            let n = super::dwconv::rewrite(&mut typed).map_err(not_onnx)?;
-            log::debug!("{n} depthwise convolutions run by teachcam's own operator");
-        }
-        let typed = typed.into_optimized().map_err(|e| EmbedError::NotOnnx {
-            path: path.clone(),
-            reason: format!("cannot run it on a {shape:?} input ({e:#}); check model.input_size and model.layout"),
-        })?;
         let dims = output_width(&typed, 0, path, &cfg.embedding_output)?;
         let classes = if has_logits { Some(output_width(&typed, 1, path, &cfg.logits_output)?) } else { None };
         let mut options = RunOptions::default();
@@ -62,12 +84,6 @@ impl TractBackbone {
             options.executor = Some(tract_linalg::multithread::Executor::multithread(cfg.threads));
         }
         let plan = typed.into_runnable_with_options(&options).map_err(not_onnx)?;
-        log::debug!(
-            "model {} loaded in {:.0} ms ({:.0} ms from {from}, the rest optimising)",
-            path.display(),
-            started.elapsed().as_secs_f64() * 1e3,
-            analysed.as_secs_f64() * 1e3
-        );
         Ok(Self {
             plan,
             info: ModelInfo { path: path.clone(), sha256, dims, classes, preprocess: String::new() },
@@ -76,8 +92,9 @@ impl TractBackbone {
     }
 }
 
-/// Reads the ONNX file, checks its input and outputs, and analyses it into a decluttered
-/// typed model for an input of `shape`.
+/// Reads the ONNX file, checks its input and outputs, and analyses it into a typed model for an
+/// input of `shape` (not yet decluttered: decluttering chooses layouts per machine, and the
+/// cache is shared by all).
 fn analyse(cfg: &ModelConfig, shape: &[usize], has_logits: bool) -> Result<TypedModel, EmbedError> {
     let path = &cfg.path;
     let not_onnx = |e: TractError| EmbedError::NotOnnx { path: path.clone(), reason: format!("{e:#}") };
@@ -87,12 +104,24 @@ fn analyse(cfg: &ModelConfig, shape: &[usize], has_logits: bool) -> Result<Typed
         return Err(shape_err(path, "the model's inputs", &format!("{inputs} inputs"), "exactly one image input"));
     }
     model.set_input_fact(0, f32::fact(shape).into()).map_err(not_onnx)?;
+    // The exporter stores every intermediate shape for its own input size; tract would refuse
+    // another `model.input_size` against them ("Impossible to unify Val(112) with Val(96)").
+    // Forgetting them lets tract derive each one from the input.
+    let sources: Vec<usize> = model.input_outlets().map_err(not_onnx)?.iter().map(|o| o.node).collect();
+    for id in 0..model.nodes().len() {
+        if sources.contains(&id) || model.node(id).op.name() == "Const" {
+            continue;
+        }
+        for slot in 0..model.node(id).outputs.len() {
+            model.set_outlet_fact(OutletId::new(id, slot), InferenceFact::default()).map_err(not_onnx)?;
+        }
+    }
     let mut outlets = vec![find_output(&model, path, &cfg.embedding_output, "embedding_output")?];
     if has_logits {
         outlets.push(find_output(&model, path, &cfg.logits_output, "logits_output")?);
     }
     model.select_output_outlets(&outlets).map_err(not_onnx)?;
-    model.into_typed().and_then(|m| m.into_decluttered()).map_err(|e| EmbedError::NotOnnx {
+    model.into_typed().map_err(|e| EmbedError::NotOnnx {
         path: path.clone(),
         reason: format!("cannot run it on a {shape:?} input ({e:#}); check model.input_size and model.layout"),
     })

@@ -12,7 +12,11 @@ fn with_a_background_set_an_unknown_scene_is_nothing_known_and_lights_no_led() {
         .iter()
         .map(|&c| embedder.embed(&RgbImage::from_pixel(16, 16, Rgb(c)), false).unwrap().vector)
         .collect();
-    let set = crate::train::background::BackgroundSet { model_sha256: embedder.info().sha256.clone(), vectors };
+    let set = crate::train::background::BackgroundSet {
+        model_sha256: embedder.info().sha256.clone(),
+        preprocess: embedder.info().preprocess.clone(),
+        vectors,
+    };
     let bg_path = dir.path().join("bg.bin");
     set.save(&bg_path).unwrap();
     let mut cfg = config(&["cat", "dog"], &dir.path().join("data"));

@@ -65,7 +65,15 @@ impl Geometry {
 ///
 /// `input` is the `h × w` plane, `taps` the `kh × kw` kernel, `out` the `oh × ow` plane, `scratch`
 /// at least [`Geometry::scratch_len`] floats (its contents do not matter).
-pub fn channel(g: &Geometry, input: &[f32], taps: &[f32], bias: f32, clamp: (f32, f32), out: &mut [f32], scratch: &mut [f32]) {
+pub fn channel(
+    g: &Geometry,
+    input: &[f32],
+    taps: &[f32],
+    bias: f32,
+    clamp: (f32, f32),
+    out: &mut [f32],
+    scratch: &mut [f32],
+) {
     let (s, wq, plane) = (g.stride, g.wq(), g.plane());
     let (phases, acc) = scratch.split_at_mut(s * s * plane);
     fill_phases(g, input, phases);
@@ -157,7 +165,8 @@ mod neon {
     use super::BLOCK;
     use std::arch::aarch64::*;
 
-    /// Four q registers of accumulators per block, one FMLA per tap and register.
+    /// Eight q registers of accumulators per 32 points (independent FMLA chains), then four per
+    /// block for the last block of an odd count.
     ///
     /// # Safety
     /// `offsets[t] + acc.len() <= phases.len()` for every tap; `acc.len()` a multiple of BLOCK.
@@ -165,20 +174,32 @@ mod neon {
         unsafe {
             let base = phases.as_ptr();
             let b = vdupq_n_f32(bias);
-            for q in (0..acc.len()).step_by(BLOCK) {
-                let (mut a0, mut a1, mut a2, mut a3) = (b, b, b, b);
+            let mut q = 0;
+            while q + 2 * BLOCK <= acc.len() {
+                let mut a = [b; 8];
                 for (&o, &t) in offsets.iter().zip(taps) {
                     let p = base.add(o + q);
-                    a0 = vfmaq_n_f32(a0, vld1q_f32(p), t);
-                    a1 = vfmaq_n_f32(a1, vld1q_f32(p.add(4)), t);
-                    a2 = vfmaq_n_f32(a2, vld1q_f32(p.add(8)), t);
-                    a3 = vfmaq_n_f32(a3, vld1q_f32(p.add(12)), t);
+                    for (r, a) in a.iter_mut().enumerate() {
+                        *a = vfmaq_n_f32(*a, vld1q_f32(p.add(4 * r)), t);
+                    }
                 }
-                let out = acc.as_mut_ptr().add(q);
-                vst1q_f32(out, a0);
-                vst1q_f32(out.add(4), a1);
-                vst1q_f32(out.add(8), a2);
-                vst1q_f32(out.add(12), a3);
+                for (r, a) in a.iter().enumerate() {
+                    vst1q_f32(acc.as_mut_ptr().add(q + 4 * r), *a);
+                }
+                q += 2 * BLOCK;
+            }
+            while q < acc.len() {
+                let mut a = [b; 4];
+                for (&o, &t) in offsets.iter().zip(taps) {
+                    let p = base.add(o + q);
+                    for (r, a) in a.iter_mut().enumerate() {
+                        *a = vfmaq_n_f32(*a, vld1q_f32(p.add(4 * r)), t);
+                    }
+                }
+                for (r, a) in a.iter().enumerate() {
+                    vst1q_f32(acc.as_mut_ptr().add(q + 4 * r), *a);
+                }
+                q += BLOCK;
             }
         }
     }
@@ -189,7 +210,8 @@ mod avx2 {
     use super::BLOCK;
     use std::arch::x86_64::*;
 
-    /// Two ymm accumulators per block, one FMA per tap and register.
+    /// Eight ymm accumulators per 64 points (independent FMA chains: one chain would wait on the
+    /// FMA latency), then two per block for the rest.
     ///
     /// # Safety
     /// AVX2 and FMA available; `offsets[t] + acc.len() <= phases.len()` for every tap;
@@ -199,17 +221,34 @@ mod avx2 {
         unsafe {
             let base = phases.as_ptr();
             let b = _mm256_set1_ps(bias);
-            for q in (0..acc.len()).step_by(BLOCK) {
-                let (mut a0, mut a1) = (b, b);
+            let mut q = 0;
+            while q + 4 * BLOCK <= acc.len() {
+                let mut a = [b; 8];
                 for (&o, &t) in offsets.iter().zip(taps) {
                     let p = base.add(o + q);
                     let k = _mm256_set1_ps(t);
-                    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(p), k, a0);
-                    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(p.add(8)), k, a1);
+                    for (r, a) in a.iter_mut().enumerate() {
+                        *a = _mm256_fmadd_ps(_mm256_loadu_ps(p.add(8 * r)), k, *a);
+                    }
                 }
-                let out = acc.as_mut_ptr().add(q);
-                _mm256_storeu_ps(out, a0);
-                _mm256_storeu_ps(out.add(8), a1);
+                for (r, a) in a.iter().enumerate() {
+                    _mm256_storeu_ps(acc.as_mut_ptr().add(q + 8 * r), *a);
+                }
+                q += 4 * BLOCK;
+            }
+            while q < acc.len() {
+                let mut a = [b; 2];
+                for (&o, &t) in offsets.iter().zip(taps) {
+                    let p = base.add(o + q);
+                    let k = _mm256_set1_ps(t);
+                    for (r, a) in a.iter_mut().enumerate() {
+                        *a = _mm256_fmadd_ps(_mm256_loadu_ps(p.add(8 * r)), k, *a);
+                    }
+                }
+                for (r, a) in a.iter().enumerate() {
+                    _mm256_storeu_ps(acc.as_mut_ptr().add(q + 8 * r), *a);
+                }
+                q += BLOCK;
             }
         }
     }
@@ -261,7 +300,13 @@ mod tests {
         for k in [1, 3, 5] {
             for stride in [1, 2] {
                 for (h, w) in [(7, 7), (14, 14), (9, 13), (28, 28), (1, 1), (2, 5)] {
-                    for pads in [(0, 0, 0, 0), (k / 2, k / 2, k / 2, k / 2), (0, 0, k - 1, k - 1), (k - 1, k - 1, 0, 0), (1, 0, 0, 1)] {
+                    for pads in [
+                        (0, 0, 0, 0),
+                        (k / 2, k / 2, k / 2, k / 2),
+                        (0, 0, k - 1, k - 1),
+                        (k - 1, k - 1, 0, 0),
+                        (1, 0, 0, 1),
+                    ] {
                         if h + pads.0 + pads.2 < k || w + pads.1 + pads.3 < k {
                             continue;
                         }
@@ -301,10 +346,10 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_vector_version_matches_the_portable_one() {
-        let phases: Vec<f32> = (0..400).map(|i| (i as f32 * 0.37).sin()).collect();
+        let phases: Vec<f32> = (0..420).map(|i| (i as f32 * 0.37).sin()).collect();
         let offsets = [0, 3, 17, 40, 41];
         let taps = [0.5, -1.25, 2.0, 0.1, -0.3];
-        let (mut a, mut b) = (vec![0.0; 320], vec![0.0; 320]);
+        let (mut a, mut b) = (vec![0.0; 336], vec![0.0; 336]);
         portable(&phases, &offsets, &taps, 0.25, &mut a);
         run_taps(&phases, &offsets, &taps, 0.25, &mut b);
         for (x, y) in a.iter().zip(&b) {

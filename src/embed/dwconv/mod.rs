@@ -1,15 +1,18 @@
 //! teachcam's own depthwise convolution operator for tract, and the model rewrite that uses it.
 //!
 //! Measured with tract's profiler on the shipped EfficientNet-Lite0 (`tract … -O dump --profile`),
-//! its 16 depthwise convolutions took ~48 % of an inference on x86, the stride-2 ones at
-//! ~0.6 G multiply-adds/s (a scalar path) and the 7×7 ones at ~1 G/s (runs of 7 points); on
-//! aarch64 tract has a vector kernel for stride 1 only. [`DepthwiseConv`] computes every one of
-//! them the same way (see [`kernel`]): stride phases, whole-plane runs, 16 points per block in
-//! registers, NEON on aarch64, AVX2+FMA on x86-64, and the ReLU6 that follows fused in.
+//! its 16 depthwise convolutions took ~48 % of an inference on x86-64, where tract keeps the
+//! channels-first layout: the stride-2 ones ran at ~0.6 G multiply-adds/s (a scalar path) and
+//! the 7×7 ones at ~1 G/s (runs of 7 points). [`DepthwiseConv`] computes every one of them the
+//! same way (see [`kernel`]): stride phases, whole-plane runs, 16 points per block in registers,
+//! AVX2+FMA on x86-64 (NEON on aarch64), and the ReLU6 that follows fused in.
 //!
 //! [`rewrite`] replaces, in a decluttered model, each f32 depthwise `Conv` (one image, channels
 //! first, square stride, no dilation, constant kernel and bias) and the `Max(·, lo)`/`Min(·, hi)`
-//! clamps right after it. Everything else is left to tract.
+//! clamps right after it. Everything else is left to tract. On aarch64 tract's decluttering
+//! puts these convolutions channels last, for its channel-inner NEON kernel, and they are left
+//! alone: measured under qemu (Cortex-A72), forcing them channels first to use this operator
+//! cost 224 M instructions per embedding against 188 M.
 
 pub mod kernel;
 
@@ -163,6 +166,7 @@ fn plan(model: &TypedModel, id: usize) -> TractResult<Option<DepthwiseConv>> {
         return Ok(None);
     }
     if !matches!(spec.data_format, DataFormat::NCHW | DataFormat::CHW) {
+        log::trace!("depthwise {} left to tract: {:?} layout", node.name, spec.data_format);
         return Ok(None);
     }
     if spec.dilations.as_ref().is_some_and(|d| d.iter().any(|&x| x != 1)) {
@@ -234,7 +238,10 @@ fn floats(t: &Tensor) -> TractResult<Vec<f32>> {
 /// clamp it adds (`lo`, `hi`).
 fn clamp_after(model: &TypedModel, id: usize) -> TractResult<Option<(usize, f32, f32)>> {
     let node = model.node(id);
-    if node.outputs.len() != 1 || node.outputs[0].successors.len() != 1 || model.output_outlets()?.contains(&OutletId::new(id, 0)) {
+    if node.outputs.len() != 1
+        || node.outputs[0].successors.len() != 1
+        || model.output_outlets()?.contains(&OutletId::new(id, 0))
+    {
         return Ok(None);
     }
     let next = model.node(node.outputs[0].successors[0].node);

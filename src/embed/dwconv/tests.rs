@@ -4,11 +4,24 @@ use super::*;
 use tract_core::ops::cnn::{PaddingSpec, PoolSpec};
 
 /// A model: input → depthwise conv (→ Max(0) → Min(6) when `relu6`) → output.
-fn model(c: usize, h: usize, w: usize, k: usize, stride: usize, pads: [usize; 4], relu6: bool, chw: bool) -> TypedModel {
+fn model(
+    c: usize,
+    h: usize,
+    w: usize,
+    k: usize,
+    stride: usize,
+    pads: [usize; 4],
+    relu6: bool,
+    chw: bool,
+) -> TypedModel {
     let mut m = TypedModel::default();
     let shape: TVec<usize> = if chw { tvec![c, h, w] } else { tvec![1, c, h, w] };
     let x = m.add_source("x", f32::fact(&*shape)).unwrap();
-    let kernel = Tensor::from_shape(&[c, 1, k, k], &(0..c * k * k).map(|i| ((i * 7919 % 211) as f32 - 105.0) / 90.0).collect::<Vec<_>>()).unwrap();
+    let kernel = Tensor::from_shape(
+        &[c, 1, k, k],
+        &(0..c * k * k).map(|i| ((i * 7919 % 211) as f32 - 105.0) / 90.0).collect::<Vec<_>>(),
+    )
+    .unwrap();
     let bias = Tensor::from_shape(&[c], &(0..c).map(|i| i as f32 * 0.1 - 0.4).collect::<Vec<_>>()).unwrap();
     let kernel = m.add_const("k", kernel).unwrap();
     let bias = m.add_const("b", bias).unwrap();
@@ -45,7 +58,11 @@ fn run(m: TypedModel, input: &Tensor) -> Vec<f32> {
 
 fn compare(c: usize, h: usize, w: usize, k: usize, stride: usize, pads: [usize; 4], relu6: bool, chw: bool) {
     let shape: Vec<usize> = if chw { vec![c, h, w] } else { vec![1, c, h, w] };
-    let input = Tensor::from_shape(&shape, &(0..c * h * w).map(|i| ((i * 104729 % 997) as f32 - 498.0) / 60.0).collect::<Vec<_>>()).unwrap();
+    let input = Tensor::from_shape(
+        &shape,
+        &(0..c * h * w).map(|i| ((i * 104729 % 997) as f32 - 498.0) / 60.0).collect::<Vec<_>>(),
+    )
+    .unwrap();
     let theirs = run(model(c, h, w, k, stride, pads, relu6, chw), &input);
     let mut ours = model(c, h, w, k, stride, pads, relu6, chw);
     assert_eq!(rewrite(&mut ours).unwrap(), 1, "rewritten");
