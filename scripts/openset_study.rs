@@ -25,6 +25,7 @@
 //! the test store. Figures per candidate, mean and worst over subsets:
 //! (a) share of none-EVAL photos lit (cat or dog, not rejected); (b) share of the test photos
 //! right and not rejected; (c) share of test photos rejected; plain top-1 accuracy.
+#![allow(clippy::type_complexity)] // a study: its tuples are read once, where they are built
 
 use ndarray::Array2;
 use std::time::Instant;

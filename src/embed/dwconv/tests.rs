@@ -4,6 +4,7 @@ use super::*;
 use tract_core::ops::cnn::{PaddingSpec, PoolSpec};
 
 /// A model: input → depthwise conv (→ Max(0) → Min(6) when `relu6`) → output.
+#[allow(clippy::too_many_arguments)] // one shape, spelled out at each call
 fn model(
     c: usize,
     h: usize,
@@ -56,6 +57,7 @@ fn run(m: TypedModel, input: &Tensor) -> Vec<f32> {
     out[0].to_plain_array_view::<f32>().unwrap().iter().copied().collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn compare(c: usize, h: usize, w: usize, k: usize, stride: usize, pads: [usize; 4], relu6: bool, chw: bool) {
     let shape: Vec<usize> = if chw { vec![c, h, w] } else { vec![1, c, h, w] };
     let input = Tensor::from_shape(
@@ -76,7 +78,7 @@ fn compare(c: usize, h: usize, w: usize, k: usize, stride: usize, pads: [usize; 
     let worst = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs() / (1.0 + b.abs())).fold(0f32, f32::max);
     assert!(worst <= 1e-5, "c{c} {h}x{w} k{k} s{stride} pads {pads:?}: relative difference {worst}");
     if relu6 {
-        assert!(theirs.iter().any(|v| *v == 0.0) && theirs.iter().any(|v| *v == 6.0), "the clamp matters here");
+        assert!(theirs.contains(&0.0) && theirs.contains(&6.0), "the clamp matters here");
     }
 }
 
