@@ -35,7 +35,7 @@ fn a_cached_start_gives_the_same_embeddings() {
     let uncached = embedding(&config("off"));
     let first = embedding(&config(dir.to_str().unwrap()));
     let names = files(&dir);
-    assert_eq!(names.len(), 2, "one model file and its key: {names:?}");
+    assert_eq!(names.len(), 3, "one model file, its key and the model's noted sha256: {names:?}");
     assert!(names.iter().any(|n| n.ends_with(".nnef.tar")), "{names:?}");
     let cached = embedding(&config(dir.to_str().unwrap()));
     assert_eq!(first, uncached, "the first (writing) start");
@@ -76,4 +76,24 @@ fn an_unusable_cache_folder_is_no_error() {
     std::fs::write(&blocker, b"x").unwrap();
     let expected = embedding(&config("off"));
     assert_eq!(embedding(&config(blocker.join("cache").to_str().unwrap())), expected);
+}
+
+#[test]
+fn the_noted_sha256_follows_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, model) = (tmp.path().join("cache"), tmp.path().join("m.onnx"));
+    std::fs::write(&model, b"first contents").unwrap();
+    let first = teachcam::embed::cache::model_sha256(Some(&dir), &model).unwrap();
+    assert_eq!(first, teachcam::embed::tract_backend::file_sha256(&model).unwrap());
+    assert_eq!(teachcam::embed::cache::model_sha256(Some(&dir), &model).unwrap(), first, "from the note");
+    // The same size, written again: a new sha256, not the noted one.
+    std::fs::write(&model, b"other contents").unwrap();
+    let second = teachcam::embed::cache::model_sha256(Some(&dir), &model).unwrap();
+    assert_ne!(second, first);
+    assert_eq!(second, teachcam::embed::tract_backend::file_sha256(&model).unwrap());
+    // A damaged note is recomputed over.
+    for note in std::fs::read_dir(&dir).unwrap() {
+        std::fs::write(note.unwrap().path(), b"garbage").unwrap();
+    }
+    assert_eq!(teachcam::embed::cache::model_sha256(Some(&dir), &model).unwrap(), second);
 }

@@ -29,12 +29,13 @@ pub fn optimised(cfg: &ModelConfig, pre: &Preprocess) -> Result<(TypedModel, Str
     }
     let not_onnx = |e: TractError| EmbedError::NotOnnx { path: path.clone(), reason: format!("{e:#}") };
     let started = std::time::Instant::now();
-    let sha256 = file_sha256(path).map_err(|e| unreadable(e.to_string()))?;
+    let cache_dir = super::cache::cache_dir(&cfg.cache);
+    let sha256 = super::cache::model_sha256(cache_dir.as_deref(), path).map_err(|e| unreadable(e.to_string()))?;
     let shape = pre.input_shape();
     let has_logits = !cfg.logits_output.is_empty();
     let outputs: Vec<&str> =
         [cfg.embedding_output.as_str(), cfg.logits_output.as_str()].into_iter().filter(|o| !o.is_empty()).collect();
-    let cache = super::cache::cache_dir(&cfg.cache).map(|dir| ModelCache::new(&dir, &sha256, &shape, &outputs));
+    let cache = cache_dir.map(|dir| ModelCache::new(&dir, &sha256, &shape, &outputs));
     let (typed, from) = match cache.as_ref().and_then(ModelCache::load) {
         Some(typed) => (typed, "the cached analysis"),
         None => {
