@@ -45,7 +45,8 @@ pub fn cache_dir(setting: &str) -> Option<PathBuf> {
 pub fn model_sha256(dir: Option<&Path>, path: &Path) -> io::Result<String> {
     let Some(dir) = dir else { return super::tract_backend::file_sha256(path) };
     let stamp = file_stamp(path)?;
-    let canonical = std::fs::canonicalize(path)?;
+    // The note is best effort: a path that cannot be resolved is noted as given.
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let note = dir.join(format!("{:08x}.sha256", crc32fast::hash(canonical.to_string_lossy().as_bytes())));
     if let Ok(text) = std::fs::read_to_string(&note) {
         if let Some((noted, sha)) = text.trim().rsplit_once(' ') {
