@@ -55,6 +55,7 @@ pub fn model_sha256(dir: Option<&Path>, path: &Path) -> io::Result<String> {
             }
         }
     }
+    log::debug!("hashing {} (no note of it for {stamp})", path.display());
     let sha = super::tract_backend::file_sha256(path)?;
     // A file changed while it was hashed gets no note.
     if file_stamp(path)? == stamp {
