@@ -14,6 +14,7 @@
 //! alone: measured under qemu (Cortex-A72), forcing them channels first to use this operator
 //! cost 224 M instructions per embedding against 188 M.
 
+pub mod hwc;
 pub mod kernel;
 
 use kernel::Geometry;
@@ -27,7 +28,9 @@ use tract_core::ops::nn::DataFormat;
 pub struct DepthwiseConv {
     geometry: Geometry,
     channels: usize,
-    /// `channels × kh × kw` taps.
+    /// Channels last (`h × w × c`) rather than first.
+    channels_last: bool,
+    /// Channels first: `channels × kh × kw` taps; channels last: `kh × kw × channels`.
     taps: Arc<Vec<f32>>,
     bias: Arc<Vec<f32>>,
     /// Output clamp (`-inf, inf` when none was fused).
@@ -40,6 +43,7 @@ impl PartialEq for DepthwiseConv {
     fn eq(&self, other: &Self) -> bool {
         self.geometry == other.geometry
             && self.channels == other.channels
+            && self.channels_last == other.channels_last
             && self.taps == other.taps
             && self.bias == other.bias
             && self.clamp.0.to_bits() == other.clamp.0.to_bits()
@@ -92,6 +96,14 @@ impl EvalOp for DepthwiseConv {
         let out = out_view.as_slice_mut::<f32>()?;
         let k = g.kh * g.kw;
         let work = self.channels * plane_out * k;
+        if self.channels_last {
+            let row = g.ow * self.channels;
+            tract_linalg::multithread::par_chunks_mut(out, row, work, |first, chunk| {
+                hwc::rows(g, self.channels, input, &self.taps, &self.bias, self.clamp, first, chunk);
+                Ok(())
+            })?;
+            return Ok(tvec!(output.into_tvalue()));
+        }
         tract_linalg::multithread::par_chunks_mut(out, plane_out, work, |first, chunk| {
             let mut scratch = vec![0f32; g.scratch_len()];
             for (i, out) in chunk.chunks_exact_mut(plane_out).enumerate() {
@@ -165,8 +177,19 @@ fn plan(model: &TypedModel, id: usize) -> TractResult<Option<DepthwiseConv>> {
     if spec.kernel_shape.len() != 2 || conv.kernel_fmt != KernelFormat::OIHW {
         return Ok(None);
     }
-    if !matches!(spec.data_format, DataFormat::NCHW | DataFormat::CHW) {
-        log::trace!("depthwise {} left to tract: {:?} layout", node.name, spec.data_format);
+    let channels_last = matches!(spec.data_format, DataFormat::NHWC | DataFormat::HWC);
+    if channels_last && c % hwc::CHANNELS != 0 {
+        return Ok(None);
+    }
+    if !channels_last && !matches!(spec.data_format, DataFormat::NCHW | DataFormat::CHW) {
+        log::trace!(
+            "depthwise {} left to tract: {:?} layout, kernel {:?} {:?}, input {:?}",
+            node.name,
+            spec.data_format,
+            conv.kernel_fmt,
+            model.outlet_fact(node.inputs[1]).map(|f| f.shape.clone()),
+            model.outlet_fact(node.inputs[0]).map(|f| f.shape.clone())
+        );
         return Ok(None);
     }
     if spec.dilations.as_ref().is_some_and(|d| d.iter().any(|&x| x != 1)) {
@@ -185,6 +208,8 @@ fn plan(model: &TypedModel, id: usize) -> TractResult<Option<DepthwiseConv>> {
     let (n, h, w) = match spec.data_format {
         DataFormat::NCHW if shape.len() == 4 && shape[1] == c => (shape[0], shape[2], shape[3]),
         DataFormat::CHW if shape.len() == 3 && shape[0] == c => (1, shape[1], shape[2]),
+        DataFormat::NHWC if shape.len() == 4 && shape[3] == c => (shape[0], shape[1], shape[2]),
+        DataFormat::HWC if shape.len() == 3 && shape[2] == c => (1, shape[0], shape[1]),
         _ => return Ok(None),
     };
     let (Some(kernel), Some(bias)) = (facts[1].konst.as_ref(), facts[2].konst.as_ref()) else { return Ok(None) };
@@ -214,15 +239,24 @@ fn plan(model: &TypedModel, id: usize) -> TractResult<Option<DepthwiseConv>> {
     }
     let output_shape: TVec<usize> = match spec.data_format {
         DataFormat::NCHW => tvec![1, c, geometry.oh, geometry.ow],
-        _ => tvec![c, geometry.oh, geometry.ow],
+        DataFormat::CHW => tvec![c, geometry.oh, geometry.ow],
+        DataFormat::NHWC => tvec![1, geometry.oh, geometry.ow, c],
+        DataFormat::HWC => tvec![geometry.oh, geometry.ow, c],
     };
     if node.outputs[0].fact.shape.as_concrete() != Some(&output_shape[..]) {
         return Ok(None);
     }
+    let mut taps = floats(kernel)?;
+    if channels_last {
+        // Tap-major: one vector of channels per tap.
+        let k = kh * kw;
+        taps = (0..k * c).map(|i| taps[(i % c) * k + i / c]).collect();
+    }
     Ok(Some(DepthwiseConv {
         geometry,
         channels: c,
-        taps: Arc::new(floats(kernel)?),
+        channels_last,
+        taps: Arc::new(taps),
         bias: Arc::new(bias),
         clamp: (f32::NEG_INFINITY, f32::INFINITY),
         output_shape,

@@ -3,7 +3,7 @@
 use super::*;
 use tract_core::ops::cnn::{PaddingSpec, PoolSpec};
 
-/// A model: input → depthwise conv (→ Max(0) → Min(6) when `relu6`) → output.
+/// A model: input (in `format`) → depthwise conv (→ Max(0) → Min(6) when `relu6`) → output.
 #[allow(clippy::too_many_arguments)] // one shape, spelled out at each call
 fn model(
     c: usize,
@@ -13,10 +13,10 @@ fn model(
     stride: usize,
     pads: [usize; 4],
     relu6: bool,
-    chw: bool,
+    format: DataFormat,
 ) -> TypedModel {
     let mut m = TypedModel::default();
-    let shape: TVec<usize> = if chw { tvec![c, h, w] } else { tvec![1, c, h, w] };
+    let shape = shape_of(format, c, h, w);
     let x = m.add_source("x", f32::fact(&*shape)).unwrap();
     let kernel = Tensor::from_shape(
         &[c, 1, k, k],
@@ -28,7 +28,7 @@ fn model(
     let bias = m.add_const("b", bias).unwrap();
     let conv = Conv {
         pool_spec: PoolSpec {
-            data_format: if chw { DataFormat::CHW } else { DataFormat::NCHW },
+            data_format: format,
             kernel_shape: tvec![k, k],
             padding: PaddingSpec::Explicit(tvec![pads[0], pads[1]], tvec![pads[2], pads[3]]),
             dilations: None,
@@ -52,21 +52,30 @@ fn model(
     m
 }
 
+fn shape_of(format: DataFormat, c: usize, h: usize, w: usize) -> TVec<usize> {
+    match format {
+        DataFormat::NCHW => tvec![1, c, h, w],
+        DataFormat::CHW => tvec![c, h, w],
+        DataFormat::NHWC => tvec![1, h, w, c],
+        DataFormat::HWC => tvec![h, w, c],
+    }
+}
+
 fn run(m: TypedModel, input: &Tensor) -> Vec<f32> {
     let out = m.into_optimized().unwrap().into_runnable().unwrap().run(tvec!(input.clone().into())).unwrap();
     out[0].to_plain_array_view::<f32>().unwrap().iter().copied().collect()
 }
 
 #[allow(clippy::too_many_arguments)]
-fn compare(c: usize, h: usize, w: usize, k: usize, stride: usize, pads: [usize; 4], relu6: bool, chw: bool) {
-    let shape: Vec<usize> = if chw { vec![c, h, w] } else { vec![1, c, h, w] };
+fn compare(c: usize, h: usize, w: usize, k: usize, stride: usize, pads: [usize; 4], relu6: bool, format: DataFormat) {
+    let shape = shape_of(format, c, h, w);
     let input = Tensor::from_shape(
         &shape,
         &(0..c * h * w).map(|i| ((i * 104729 % 997) as f32 - 498.0) / 60.0).collect::<Vec<_>>(),
     )
     .unwrap();
-    let theirs = run(model(c, h, w, k, stride, pads, relu6, chw), &input);
-    let mut ours = model(c, h, w, k, stride, pads, relu6, chw);
+    let theirs = run(model(c, h, w, k, stride, pads, relu6, format), &input);
+    let mut ours = model(c, h, w, k, stride, pads, relu6, format);
     assert_eq!(rewrite(&mut ours).unwrap(), 1, "rewritten");
     let names: Vec<String> = ours.nodes().iter().map(|n| n.op().name().to_string()).collect();
     assert!(names.iter().any(|n| n == "TeachcamDepthwiseConv"), "{names:?}");
@@ -95,26 +104,36 @@ fn the_shapes_of_efficientnet_lite0_match_tract() {
         (11, 7, 5, 1, [2, 2, 2, 2]),
         (3, 7, 3, 1, [1, 1, 1, 1]),
     ] {
-        compare(c, hw, hw, k, s, pads, true, false);
-        compare(c, hw, hw, k, s, pads, false, true);
+        compare(c, hw, hw, k, s, pads, true, DataFormat::NCHW);
+        compare(c, hw, hw, k, s, pads, false, DataFormat::CHW);
+        // Channels last (tract's choice on aarch64) needs whole blocks of 16 channels.
+        compare(16 * c.div_ceil(4), hw, hw, k, s, pads, true, DataFormat::HWC);
+        compare(16, hw, hw, k, s, pads, false, DataFormat::NHWC);
     }
 }
 
 #[test]
 fn odd_shapes_match_tract() {
-    compare(4, 9, 13, 3, 2, [1, 0, 1, 2], true, false);
-    compare(3, 5, 6, 5, 1, [0, 0, 0, 0], false, false);
-    compare(2, 1, 1, 3, 1, [1, 1, 1, 1], false, false);
-    compare(2, 16, 3, 3, 3, [2, 1, 0, 0], true, true);
+    compare(4, 9, 13, 3, 2, [1, 0, 1, 2], true, DataFormat::NCHW);
+    compare(3, 5, 6, 5, 1, [0, 0, 0, 0], false, DataFormat::NCHW);
+    compare(2, 1, 1, 3, 1, [1, 1, 1, 1], false, DataFormat::NCHW);
+    compare(2, 16, 3, 3, 3, [2, 1, 0, 0], true, DataFormat::CHW);
+    compare(32, 9, 13, 3, 2, [1, 0, 1, 2], true, DataFormat::HWC);
+    compare(16, 5, 6, 5, 1, [0, 0, 0, 0], false, DataFormat::HWC);
+    compare(16, 1, 1, 3, 1, [1, 1, 1, 1], false, DataFormat::NHWC);
+    compare(48, 16, 3, 3, 3, [2, 1, 0, 0], true, DataFormat::HWC);
 }
 
 #[test]
 fn what_it_cannot_run_is_left_to_tract() {
     // A grouped (not depthwise) convolution: 4 channels in 2 groups.
-    let mut m = model(4, 8, 8, 3, 1, [1, 1, 1, 1], false, false);
+    let mut m = model(4, 8, 8, 3, 1, [1, 1, 1, 1], false, DataFormat::NCHW);
     let conv = m.nodes().iter().find(|n| n.op_is::<Conv>()).unwrap().id;
     let mut op = m.node(conv).op_as::<Conv>().unwrap().clone();
     op.group = 2;
     m.node_mut(conv).op = Box::new(op);
+    assert_eq!(rewrite(&mut m).unwrap(), 0);
+    // Channels last with channels that are not whole blocks of 16.
+    let mut m = model(12, 8, 8, 3, 1, [1, 1, 1, 1], false, DataFormat::HWC);
     assert_eq!(rewrite(&mut m).unwrap(), 0);
 }

@@ -1,0 +1,158 @@
+//! The channels-last (HWC) form of the depthwise arithmetic, the layout tract chooses on aarch64.
+//!
+//! Vectorised across channels: per output pixel and block of 16 channels, four NEON registers
+//! accumulate every tap, two pixels at a time where both see the whole kernel row, so each tap's
+//! four weight registers serve two pixels. Taps outside the input are skipped (no padded copy).
+
+use super::kernel::Geometry;
+
+/// Channels per block (four NEON registers).
+pub const CHANNELS: usize = 16;
+
+/// `out[oy][ox][c] = clamp(bias[c] + Σ taps[ky·kw + kx][c] · in[s·oy + ky − pt][s·ox + kx − pl][c])`.
+///
+/// `input` is `h × w × channels`, `taps` tap-major (`kh·kw × channels`), `out` the output rows
+/// from `first_row` on (`ow × channels` each); `channels` a multiple of [`CHANNELS`].
+#[allow(clippy::too_many_arguments)]
+pub fn rows(
+    g: &Geometry,
+    channels: usize,
+    input: &[f32],
+    taps: &[f32],
+    bias: &[f32],
+    clamp: (f32, f32),
+    first_row: usize,
+    out: &mut [f32],
+) {
+    debug_assert_eq!(channels % CHANNELS, 0);
+    debug_assert_eq!(input.len(), g.h * g.w * channels);
+    debug_assert_eq!(out.len() % (g.ow * channels), 0);
+    let span = |o: usize, pad: usize, k: usize, size: usize| {
+        // Kernel taps 0..k of output `o` read input `s·o + t − pad`: those inside 0..size.
+        let first = (g.stride * o) as isize - pad as isize;
+        let lo = (-first).max(0) as usize;
+        let hi = (size as isize - first).clamp(0, k as isize) as usize;
+        (first, lo.min(hi), hi)
+    };
+    for (row, out) in out.chunks_exact_mut(g.ow * channels).enumerate() {
+        let oy = first_row + row;
+        let (iy0, ky_lo, ky_hi) = span(oy, g.pad_top, g.kh, g.h);
+        let mut ox = 0;
+        while ox < g.ow {
+            let (ix0, kx_lo, kx_hi) = span(ox, g.pad_left, g.kw, g.w);
+            let pair = ox + 1 < g.ow && (kx_lo, kx_hi) == (0, g.kw) && span(ox + 1, g.pad_left, g.kw, g.w).2 == g.kw;
+            let pixels = if pair { 2 } else { 1 };
+            for cb in (0..channels).step_by(CHANNELS) {
+                let run = Run {
+                    input,
+                    taps,
+                    channels,
+                    w: g.w,
+                    kw: g.kw,
+                    stride: g.stride,
+                    iy0,
+                    ix0,
+                    ky: ky_lo..ky_hi,
+                    kx: kx_lo..kx_hi,
+                    cb,
+                };
+                let at = ox * channels + cb;
+                if pixels == 2 {
+                    run.pixels::<2>(&bias[cb..], clamp, &mut out[at..], channels);
+                } else {
+                    run.pixels::<1>(&bias[cb..], clamp, &mut out[at..], channels);
+                }
+            }
+            ox += pixels;
+        }
+    }
+}
+
+/// One block of channels for `P` neighbouring output pixels of the same row.
+struct Run<'a> {
+    input: &'a [f32],
+    taps: &'a [f32],
+    channels: usize,
+    w: usize,
+    kw: usize,
+    stride: usize,
+    /// Input row and column of tap (0, 0) for the first pixel (may be negative).
+    iy0: isize,
+    ix0: isize,
+    ky: std::ops::Range<usize>,
+    kx: std::ops::Range<usize>,
+    cb: usize,
+}
+
+impl Run<'_> {
+    /// Index in `input` of channel `cb` at tap (ky, kx) of pixel `p` (inside the input).
+    fn at(&self, ky: usize, kx: usize, p: usize) -> usize {
+        let y = (self.iy0 + ky as isize) as usize;
+        let x = (self.ix0 + (kx + p * self.stride) as isize) as usize;
+        (y * self.w + x) * self.channels + self.cb
+    }
+
+    fn pixels<const P: usize>(&self, bias: &[f32], clamp: (f32, f32), out: &mut [f32], channels: usize) {
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: every index comes from `at` over taps inside the input, plus at most
+        // CHANNELS − 1 within the block; `out` holds P pixels of `channels` from the block on.
+        unsafe {
+            self.neon::<P>(bias, clamp, out, channels)
+        }
+        #[cfg(not(target_arch = "aarch64"))]
+        self.portable::<P>(bias, clamp, out, channels)
+    }
+
+    #[cfg_attr(target_arch = "aarch64", allow(dead_code))]
+    fn portable<const P: usize>(&self, bias: &[f32], clamp: (f32, f32), out: &mut [f32], channels: usize) {
+        let mut acc = [[0f32; CHANNELS]; P];
+        for a in acc.iter_mut() {
+            a.copy_from_slice(&bias[..CHANNELS]);
+        }
+        for ky in self.ky.clone() {
+            for kx in self.kx.clone() {
+                let t = &self.taps[(ky * self.kw + kx) * self.channels + self.cb..][..CHANNELS];
+                for (p, a) in acc.iter_mut().enumerate() {
+                    let x = &self.input[self.at(ky, kx, p)..][..CHANNELS];
+                    for ((a, x), t) in a.iter_mut().zip(x).zip(t) {
+                        *a = x.mul_add(*t, *a);
+                    }
+                }
+            }
+        }
+        for (p, a) in acc.iter().enumerate() {
+            for (o, a) in out[p * channels..][..CHANNELS].iter_mut().zip(a) {
+                *o = a.max(clamp.0).min(clamp.1);
+            }
+        }
+    }
+
+    #[cfg(target_arch = "aarch64")]
+    unsafe fn neon<const P: usize>(&self, bias: &[f32], clamp: (f32, f32), out: &mut [f32], channels: usize) {
+        use std::arch::aarch64::*;
+        unsafe {
+            let b = [0, 1, 2, 3].map(|r| vld1q_f32(bias.as_ptr().add(4 * r)));
+            let mut acc = [b; P];
+            let input = self.input.as_ptr();
+            for ky in self.ky.clone() {
+                for kx in self.kx.clone() {
+                    let tp = self.taps.as_ptr().add((ky * self.kw + kx) * self.channels + self.cb);
+                    let t = [0, 1, 2, 3].map(|r| vld1q_f32(tp.add(4 * r)));
+                    for (p, a) in acc.iter_mut().enumerate() {
+                        let ip = input.add(self.at(ky, kx, p));
+                        for r in 0..4 {
+                            a[r] = vfmaq_f32(a[r], vld1q_f32(ip.add(4 * r)), t[r]);
+                        }
+                    }
+                }
+            }
+            let (lo, hi) = (vdupq_n_f32(clamp.0), vdupq_n_f32(clamp.1));
+            for (p, a) in acc.iter().enumerate() {
+                let op = out.as_mut_ptr().add(p * channels);
+                for r in 0..4 {
+                    vst1q_f32(op.add(4 * r), vminq_f32(vmaxq_f32(a[r], lo), hi));
+                }
+            }
+        }
+    }
+}
