@@ -47,9 +47,8 @@ pub fn optimised(cfg: &ModelConfig, pre: &Preprocess) -> Result<(TypedModel, Str
         }
     };
     let analysed = started.elapsed();
-    // tract chooses the layouts here (channels last on aarch64, where its depthwise kernel
-    // is channel-inner; first on x86-64): teachcam's operator replaces only channels-first
-    // depthwise convolutions, so each machine keeps its faster path.
+    // tract chooses the layouts here (channels last on aarch64, first on x86-64); teachcam's
+    // rewrites come after, in whatever layout tract chose.
     let mut typed = typed.into_decluttered().map_err(not_onnx)?;
     // At most 64 MB for one folded constant: the shipped model's largest is 5 MB.
     let folded = super::fold::fold_constants(&mut typed, 64 << 20).map_err(not_onnx)?;
