@@ -140,8 +140,8 @@ impl Run<'_> {
                     let t = [0, 1, 2, 3].map(|r| vld1q_f32(tp.add(4 * r)));
                     for (p, a) in acc.iter_mut().enumerate() {
                         let ip = input.add(self.at(ky, kx, p));
-                        for r in 0..4 {
-                            a[r] = vfmaq_f32(a[r], vld1q_f32(ip.add(4 * r)), t[r]);
+                        for (r, (a, t)) in a.iter_mut().zip(&t).enumerate() {
+                            *a = vfmaq_f32(*a, vld1q_f32(ip.add(4 * r)), *t);
                         }
                     }
                 }
@@ -149,8 +149,8 @@ impl Run<'_> {
             let (lo, hi) = (vdupq_n_f32(clamp.0), vdupq_n_f32(clamp.1));
             for (p, a) in acc.iter().enumerate() {
                 let op = out.as_mut_ptr().add(p * channels);
-                for r in 0..4 {
-                    vst1q_f32(op.add(4 * r), vminq_f32(vmaxq_f32(a[r], lo), hi));
+                for (r, a) in a.iter().enumerate() {
+                    vst1q_f32(op.add(4 * r), vminq_f32(vmaxq_f32(*a, lo), hi));
                 }
             }
         }
