@@ -1,14 +1,16 @@
 //! A cache of the analysed model, so that start-up skips tract's ONNX analysis.
 //!
 //! Turning the ONNX file into a typed tract model takes most of the load time (measured here
-//! 0.7–1.0 s of 0.9–1.1 s; on a Pi several seconds). The typed, decluttered model is saved once
-//! in tract's NNEF form and read back on later starts (~60 ms here), then optimised as usual.
+//! 0.7–1.0 s of 0.9–1.1 s; on a Pi several seconds). The typed model (before decluttering, which
+//! chooses layouts per machine) is saved once in tract's NNEF form and read back on later starts
+//! (~50 ms here), then decluttered, rewritten and optimised as usual.
 //!
 //! A cached model is used only when everything it was made from is unchanged: the model file
 //! (sha256), the input shape and outputs, teachcam's version and the exact dependency versions
 //! it was built with (a checksum of `Cargo.lock`, so another tract makes its own), and
-//! [`ANALYSIS_VERSION`]. The file carries a CRC-32 checked before use. Anything wrong with the cache is never an error: the model is
-//! analysed from the ONNX file as without a cache, and the cache rewritten.
+//! [`ANALYSIS_VERSION`]. The file carries a CRC-32 checked before use. Anything wrong with the
+//! cache is never an error: the model is analysed from the ONNX file as without a cache, and the
+//! cache rewritten.
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -59,8 +61,7 @@ pub fn model_sha256(dir: Option<&Path>, path: &Path) -> io::Result<String> {
     let sha = super::tract_backend::file_sha256(path)?;
     // A file changed while it was hashed gets no note.
     if file_stamp(path)? == stamp {
-        let tmp =
-            dir.join(format!(".{}.{}.tmp", std::process::id(), note.file_name().unwrap_or_default().to_string_lossy()));
+        let tmp = temp_name(dir, &note);
         let written = std::fs::create_dir_all(dir)
             .and_then(|()| std::fs::write(&tmp, format!("{} {stamp} {sha}\n", canonical.display())))
             .and_then(|()| std::fs::rename(&tmp, &note));
@@ -69,6 +70,15 @@ pub fn model_sha256(dir: Option<&Path>, path: &Path) -> io::Result<String> {
         }
     }
     Ok(sha)
+}
+
+/// A temporary name beside `file` in `dir`, unique per process and per call (tests load the
+/// model from several threads at once).
+fn temp_name(dir: &Path, file: &Path) -> PathBuf {
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    dir.join(format!(".{}.{call}.{name}.tmp", std::process::id()))
 }
 
 /// What changes whenever a file's contents may have: device, inode, size, mtime and ctime.
@@ -154,19 +164,9 @@ impl ModelCache {
     fn try_store(&self, model: &TypedModel) -> anyhow::Result<()> {
         let dir = crate::fsutil::parent_dir(&self.tar);
         std::fs::create_dir_all(dir)?;
-        // The key goes first, so a half-written pair never looks valid.
+        // The old key goes first, so a half-written pair never looks valid.
         let _ = std::fs::remove_file(&self.key_file);
-        // Unique per process and per call: tests load the model from several threads at once.
-        static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp_for = |p: &Path| {
-            dir.join(format!(
-                ".{}.{call}.{}.tmp",
-                std::process::id(),
-                p.file_name().unwrap_or_default().to_string_lossy()
-            ))
-        };
-        let tmp = tmp_for(&self.tar);
+        let tmp = temp_name(dir, &self.tar);
         let result = (|| -> anyhow::Result<(u32, u64)> {
             let mut w = CrcWriter { inner: BufWriter::new(File::create(&tmp)?), crc: crc32fast::Hasher::new(), len: 0 };
             nnef().write_to_tar(model, &mut w)?;
@@ -178,7 +178,7 @@ impl ModelCache {
             let _ = std::fs::remove_file(&tmp);
         }
         let (crc, len) = result?;
-        let key_tmp = tmp_for(&self.key_file);
+        let key_tmp = temp_name(dir, &self.key_file);
         std::fs::write(&key_tmp, format!("{}crc32 {crc:08x} bytes {len}\n", self.key))
             .and_then(|()| std::fs::rename(&key_tmp, &self.key_file))
             .inspect_err(|_| {
