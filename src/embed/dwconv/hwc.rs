@@ -114,8 +114,9 @@ impl Run<'_> {
                 let t = &self.taps[(ky * self.kw + kx) * self.channels + self.cb..][..CHANNELS];
                 for (p, a) in acc.iter_mut().enumerate() {
                     let x = &self.input[self.at(ky, kx, p)..][..CHANNELS];
+                    // Not `mul_add`: without the FMA feature that is a libm call per value.
                     for ((a, x), t) in a.iter_mut().zip(x).zip(t) {
-                        *a = x.mul_add(*t, *a);
+                        *a += x * t;
                     }
                 }
             }
