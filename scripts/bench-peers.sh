@@ -105,48 +105,7 @@ bench_step "$("$py" -c 'import onnxruntime as o, numpy as n; print(f"onnxruntime
 fp32=$work/fp32-$model_sha.onnx
 if [ ! -f "$fp32" ]; then
     bench_step "making $fp32 (DequantizeLinear of int8 initializers folded into float weights)"
-    "$py" - "$model" "$fp32.tmp" <<'EOF'
-# Replaces every DequantizeLinear whose input is an int8/uint8 initializer by a float
-# initializer holding (q - zero_point) * scale, per channel along `axis`; drops the initializers
-# nothing uses any more. The graph is otherwise unchanged, so outputs match to float rounding.
-import sys
-import numpy as np
-import onnx
-from onnx import numpy_helper
-
-src, dst = sys.argv[1], sys.argv[2]
-m = onnx.load(src)
-inits = {i.name: i for i in m.graph.initializer}
-kept, folded = [], 0
-for node in m.graph.node:
-    if node.op_type != "DequantizeLinear" or node.input[0] not in inits:
-        kept.append(node)
-        continue
-    q = numpy_helper.to_array(inits[node.input[0]])
-    scale = numpy_helper.to_array(inits[node.input[1]]).astype(np.float64)
-    zp = np.zeros((), np.float64)
-    if len(node.input) > 2 and node.input[2]:
-        zp = numpy_helper.to_array(inits[node.input[2]]).astype(np.float64)
-    axis = next((a.i for a in node.attribute if a.name == "axis"), 1)
-    axis = axis % max(q.ndim, 1)
-    shape = [1] * q.ndim
-    if scale.ndim == 1 and q.ndim:
-        shape[axis] = -1
-        scale = scale.reshape(shape)
-        zp = zp.reshape(shape) if zp.ndim == 1 else zp
-    w = ((q.astype(np.float64) - zp) * scale).astype(np.float32)
-    m.graph.initializer.append(numpy_helper.from_array(w, node.output[0]))
-    folded += 1
-del m.graph.node[:]
-m.graph.node.extend(kept)
-used = {i for n in m.graph.node for i in n.input} | {o.name for o in m.graph.output}
-keep = [i for i in m.graph.initializer if i.name in used]
-del m.graph.initializer[:]
-m.graph.initializer.extend(keep)
-onnx.checker.check_model(m)
-onnx.save(m, dst)
-print(f"folded {folded} DequantizeLinear nodes", file=sys.stderr)
-EOF
+    "$py" scripts/lib/fold_dequantize.py "$model" "$fp32.tmp"
     mv "$fp32.tmp" "$fp32"
 fi
 

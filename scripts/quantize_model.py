@@ -47,8 +47,10 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
+from fold_dequantize import fold_weight_dequantize  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_VARIANTS = ("qpw-u8-pc", "qall-u8-pc")
@@ -65,35 +67,6 @@ def preprocess(path: Path, size: int) -> np.ndarray:
         img = img.crop((left, top, left + side, top + side)).resize((size, size), Image.BILINEAR)
         x = (np.asarray(img, dtype=np.float32) - 127.0) / 128.0
     return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
-
-
-def fold_weight_dequantize(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Replaces each DequantizeLinear of an initializer by the float initializer it computes."""
-    g = model.graph
-    inits = {i.name: i for i in g.initializer}
-    nodes = []
-    for n in g.node:
-        if n.op_type == "DequantizeLinear" and n.input[0] in inits:
-            q = numpy_helper.to_array(inits[n.input[0]]).astype(np.float32)
-            sc = numpy_helper.to_array(inits[n.input[1]]).astype(np.float32)
-            zp = np.float32(0)
-            if len(n.input) > 2 and n.input[2] in inits:
-                zp = numpy_helper.to_array(inits[n.input[2]]).astype(np.float32)
-            axis = next((a.i for a in n.attribute if a.name == "axis"), 1)
-            shape = [1] * q.ndim
-            if sc.ndim:
-                shape[axis] = -1
-            w = (q - (zp.reshape(shape) if np.ndim(zp) else zp)) * (sc.reshape(shape) if sc.ndim else sc)
-            g.initializer.append(numpy_helper.from_array(w.astype(np.float32), n.output[0]))
-        else:
-            nodes.append(n)
-    del g.node[:]
-    g.node.extend(nodes)
-    used = {i for n in g.node for i in n.input}
-    keep = [i for i in g.initializer if i.name in used]
-    del g.initializer[:]
-    g.initializer.extend(keep)
-    return model
 
 
 def conv_kind(model: onnx.ModelProto, node: onnx.NodeProto) -> str:
@@ -177,7 +150,8 @@ def main():
     onnx.save(anysize, str(args.out_dir / "efficientnet-lite0-int8-anysize.onnx"))
 
     fp32 = args.out_dir / "efficientnet-lite0-fp32.onnx"
-    model = fold_weight_dequantize(onnx.load(str(args.model)))
+    model = onnx.load(str(args.model))
+    fold_weight_dequantize(model)
     onnx.checker.check_model(model)
     onnx.save(model, str(fp32))
     kinds = collections.Counter(conv_kind(model, n) for n in model.graph.node if n.op_type == "Conv")
@@ -192,8 +166,8 @@ def main():
         print(f"{v}: quantising ...", flush=True)
         quantize(fp32, out, v, calib)
         ops = collections.Counter(n.op_type for n in onnx.load(str(out)).graph.node)
-        cos = np.sum(ref * embeddings(out, calib), axis=1) / (
-            np.linalg.norm(ref, axis=1) * np.linalg.norm(embeddings(out, calib), axis=1))
+        emb = embeddings(out, calib)
+        cos = np.sum(ref * emb, axis=1) / (np.linalg.norm(ref, axis=1) * np.linalg.norm(emb, axis=1))
         print(f"{v}: {out} ({out.stat().st_size} bytes) ops {dict(sorted(ops.items()))}")
         print(f"{v}: cosine to fp32 on the calibration photos: mean {cos.mean():.4f} min {cos.min():.4f}",
               flush=True)
