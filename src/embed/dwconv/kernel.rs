@@ -172,34 +172,38 @@ mod neon {
     /// `offsets[t] + acc.len() <= phases.len()` for every tap; `acc.len()` a multiple of BLOCK.
     pub unsafe fn run_taps(phases: &[f32], offsets: &[usize], taps: &[f32], bias: f32, acc: &mut [f32]) {
         unsafe {
-            let base = phases.as_ptr();
-            let b = vdupq_n_f32(bias);
             let mut q = 0;
             while q + 2 * BLOCK <= acc.len() {
-                let mut a = [b; 8];
-                for (&o, &t) in offsets.iter().zip(taps) {
-                    let p = base.add(o + q);
-                    for (r, a) in a.iter_mut().enumerate() {
-                        *a = vfmaq_n_f32(*a, vld1q_f32(p.add(4 * r)), t);
-                    }
-                }
-                for (r, a) in a.iter().enumerate() {
-                    vst1q_f32(acc.as_mut_ptr().add(q + 4 * r), *a);
-                }
+                block::<8>(phases, offsets, taps, bias, acc, q);
                 q += 2 * BLOCK;
             }
             while q < acc.len() {
-                let mut a = [b; 4];
-                for (&o, &t) in offsets.iter().zip(taps) {
-                    let p = base.add(o + q);
-                    for (r, a) in a.iter_mut().enumerate() {
-                        *a = vfmaq_n_f32(*a, vld1q_f32(p.add(4 * r)), t);
-                    }
-                }
-                for (r, a) in a.iter().enumerate() {
-                    vst1q_f32(acc.as_mut_ptr().add(q + 4 * r), *a);
-                }
+                block::<4>(phases, offsets, taps, bias, acc, q);
                 q += BLOCK;
+            }
+        }
+    }
+
+    /// `R` registers (4 points each) from point `q` on, every tap, then stored.
+    #[inline(always)]
+    unsafe fn block<const R: usize>(
+        phases: &[f32],
+        offsets: &[usize],
+        taps: &[f32],
+        bias: f32,
+        acc: &mut [f32],
+        q: usize,
+    ) {
+        unsafe {
+            let mut a = [vdupq_n_f32(bias); R];
+            for (&o, &t) in offsets.iter().zip(taps) {
+                let p = phases.as_ptr().add(o + q);
+                for (r, a) in a.iter_mut().enumerate() {
+                    *a = vfmaq_n_f32(*a, vld1q_f32(p.add(4 * r)), t);
+                }
+            }
+            for (r, a) in a.iter().enumerate() {
+                vst1q_f32(acc.as_mut_ptr().add(q + 4 * r), *a);
             }
         }
     }
@@ -219,36 +223,40 @@ mod avx2 {
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn run_taps(phases: &[f32], offsets: &[usize], taps: &[f32], bias: f32, acc: &mut [f32]) {
         unsafe {
-            let base = phases.as_ptr();
-            let b = _mm256_set1_ps(bias);
             let mut q = 0;
             while q + 4 * BLOCK <= acc.len() {
-                let mut a = [b; 8];
-                for (&o, &t) in offsets.iter().zip(taps) {
-                    let p = base.add(o + q);
-                    let k = _mm256_set1_ps(t);
-                    for (r, a) in a.iter_mut().enumerate() {
-                        *a = _mm256_fmadd_ps(_mm256_loadu_ps(p.add(8 * r)), k, *a);
-                    }
-                }
-                for (r, a) in a.iter().enumerate() {
-                    _mm256_storeu_ps(acc.as_mut_ptr().add(q + 8 * r), *a);
-                }
+                block::<8>(phases, offsets, taps, bias, acc, q);
                 q += 4 * BLOCK;
             }
             while q < acc.len() {
-                let mut a = [b; 2];
-                for (&o, &t) in offsets.iter().zip(taps) {
-                    let p = base.add(o + q);
-                    let k = _mm256_set1_ps(t);
-                    for (r, a) in a.iter_mut().enumerate() {
-                        *a = _mm256_fmadd_ps(_mm256_loadu_ps(p.add(8 * r)), k, *a);
-                    }
-                }
-                for (r, a) in a.iter().enumerate() {
-                    _mm256_storeu_ps(acc.as_mut_ptr().add(q + 8 * r), *a);
-                }
+                block::<2>(phases, offsets, taps, bias, acc, q);
                 q += BLOCK;
+            }
+        }
+    }
+
+    /// `R` registers (8 points each) from point `q` on, every tap, then stored.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn block<const R: usize>(
+        phases: &[f32],
+        offsets: &[usize],
+        taps: &[f32],
+        bias: f32,
+        acc: &mut [f32],
+        q: usize,
+    ) {
+        unsafe {
+            let mut a = [_mm256_set1_ps(bias); R];
+            for (&o, &t) in offsets.iter().zip(taps) {
+                let p = phases.as_ptr().add(o + q);
+                let k = _mm256_set1_ps(t);
+                for (r, a) in a.iter_mut().enumerate() {
+                    *a = _mm256_fmadd_ps(_mm256_loadu_ps(p.add(8 * r)), k, *a);
+                }
+            }
+            for (r, a) in a.iter().enumerate() {
+                _mm256_storeu_ps(acc.as_mut_ptr().add(q + 8 * r), *a);
             }
         }
     }
