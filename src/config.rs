@@ -8,8 +8,10 @@ use crate::daemon::GateConfig;
 use crate::decide::LiveConfig;
 use crate::embed::ModelConfig;
 use crate::head::HeadConfig;
+use crate::mqtt::MqttConfig;
 use crate::panel::{CaptureConfig, PanelConfig};
 use crate::store::validate_label;
+use crate::web::WebConfig;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -120,6 +122,10 @@ pub struct Config {
     pub panel: Option<PanelConfig>,
     /// How button presses become examples.
     pub capture: CaptureConfig,
+    /// The status page (`teachcam run`).
+    pub web: WebConfig,
+    /// MQTT events (`teachcam run`); absent: off.
+    pub mqtt: Option<MqttConfig>,
 }
 
 impl Default for Config {
@@ -134,6 +140,8 @@ impl Default for Config {
             source: None,
             panel: None,
             capture: CaptureConfig::default(),
+            web: WebConfig::default(),
+            mqtt: None,
         }
     }
 }
@@ -163,6 +171,10 @@ impl Config {
         self.head.validate().map_err(bad)?;
         self.live.validate(&self.labels).map_err(bad)?;
         self.gate.validate().map_err(bad)?;
+        self.web.validate().map_err(bad)?;
+        if let Some(mqtt) = &self.mqtt {
+            mqtt.validate().map_err(bad)?;
+        }
         self.capture.validate(path)?;
         if let Some(source) = &self.source {
             source.validate(path)?;
@@ -257,6 +269,10 @@ mod tests {
             ("[head]\nreject_margin = nan", "head.reject_margin"),
             ("[gate]\nthreshold = 0", "gate.threshold"),
             ("[gate]\nmax_reuse_s = -1.0", "gate.max_reuse_s"),
+            ("[web]\nlisten = \"8080\"", "web.listen"),
+            ("[web]\nview_fps = 0", "web.view_fps"),
+            ("[mqtt]\nbroker = \"host:port\"", "mqtt.broker"),
+            ("[mqtt]\ntopic_prefix = \"a/#\"", "mqtt.topic_prefix"),
         ] {
             let e = parse(text).unwrap_err().to_string();
             assert!(e.contains(key) && e.contains("conf/x.toml"), "{text}: {e}");

@@ -10,6 +10,7 @@
 //! - [`panel`] is the buttons and LEDs (GPIO, keyboard, simulated);
 //! - [`daemon`] ties them together, one part per job (controls, teacher, detector, display,
 //!   telemetry); [`scenario`] replays scripted sessions through it;
+//! - [`events`] is the daemon's outward side (events, state, live frame, remote controls);
 //! - [`config`] is the one TOML file that configures all of it;
 //! - [`cli`] is the command-line surface.
 
@@ -21,13 +22,16 @@ pub mod config;
 pub mod daemon;
 pub mod decide;
 pub mod embed;
+pub mod events;
 pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod head;
 pub mod imageio;
 pub mod metrics;
+pub mod mqtt;
 pub mod panel;
 pub mod scenario;
 pub mod store;
 pub mod train;
+pub mod web;

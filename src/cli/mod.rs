@@ -134,20 +134,25 @@ pub fn main() -> i32 {
     }
 }
 
-/// Logs to stderr at `info` unless `RUST_LOG` says otherwise. On a terminal, a line first
-/// clears the keyboard panel's LED status line and ends with `\r\n`, so logs stay readable
-/// while the terminal is in raw mode.
+/// Logs to stderr at `info` unless `RUST_LOG` says otherwise; warnings are also kept for the
+/// status page. On a terminal, a line first clears the keyboard panel's LED status line and
+/// ends with `\r\n`, so logs stay readable while the terminal is in raw mode.
 fn init_logging() {
     use std::io::{IsTerminal, Write};
     let terminal = std::io::stderr().is_terminal();
     let (start, eol) = if terminal { ("\r\x1b[2K", "\r\n") } else { ("", "\n") };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+    let logger = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
         // Keep the escape above: anstream would strip it as a colour code.
         .write_style(if terminal { env_logger::WriteStyle::Always } else { env_logger::WriteStyle::Auto })
         .format(move |buf, record| {
             write!(buf, "{start}[{} {:5}] {}{eol}", buf.timestamp_seconds(), record.level(), record.args())
         })
-        .init();
+        .build();
+    let level = logger.filter();
+    // The last warnings are also kept for the status page.
+    if log::set_boxed_logger(Box::new(crate::events::warnings::Tee(logger))).is_ok() {
+        log::set_max_level(level);
+    }
 }
 
 /// Runs one parsed command line.

@@ -54,6 +54,25 @@ impl Controls {
         read.map(|_| commands)
     }
 
+    /// Controls pressed remotely (the status page): each is pressed and released at `now`,
+    /// so a label captures one example, as a tap of its button does. Returns the commands.
+    pub fn remote(&mut self, controls: Vec<Control>, now: Instant) -> Vec<Command> {
+        let mut commands = Vec::new();
+        for control in controls {
+            match control {
+                Control::Label(_) => {
+                    self.repeater.on_event(&ButtonEvent::press(control), now);
+                    self.repeater.on_event(&ButtonEvent::release(control), now);
+                }
+                Control::Train => commands.push(Command::Train),
+                Control::Undo => commands.push(Command::Undo),
+                // Never queued remotely (see `Hub::press`).
+                Control::Quit => {}
+            }
+        }
+        commands
+    }
+
     /// True while a label button is held or a capture waits for a frame (the frame must then
     /// be embedded, never gated).
     pub fn capturing(&self) -> bool {

@@ -10,6 +10,7 @@
 use crate::config::Config;
 use crate::decide::{Decider, Decision, LiveConfig};
 use crate::embed::Embedding;
+use crate::events::{Confidence, Detection};
 use crate::head::Head;
 
 /// The name of the "nothing known" decision (not a valid label, so it never clashes with one).
@@ -98,6 +99,22 @@ impl Detector {
     /// The label whose LED is lit after the last frame, if any.
     pub fn lit(&self) -> Option<usize> {
         self.live.as_ref().and_then(|l| l.decider.lit())
+    }
+
+    /// `decision` with label names, for the status page and events; `reused` says the frame
+    /// reused the last embedding.
+    pub fn detection(&self, decision: &Decision, reused: bool) -> Detection {
+        let name = |k: usize| self.label_name(k).unwrap_or("?").to_string();
+        Detection {
+            label: decision.label.filter(|_| !self.nothing_known(decision)).map(name),
+            nothing_known: self.nothing_known(decision),
+            top: name(decision.top),
+            confidence: decision.confidence,
+            confidences: (decision.smoothed.iter().enumerate())
+                .map(|(k, &p)| Confidence { label: name(k), p })
+                .collect(),
+            reused,
+        }
     }
 
     /// A short description of `decision` for logs.

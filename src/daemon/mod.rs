@@ -38,6 +38,7 @@ use crate::camera::Frame;
 use crate::config::Config;
 use crate::decide::Decision;
 use crate::embed::{Embedder, Embedding};
+use crate::events::{Hub, Problem};
 use crate::head::{Head, HeadError};
 use crate::panel::{Buttons, HoldRepeater, LedState, Leds};
 use crate::store::StoreError;
@@ -67,6 +68,7 @@ pub struct Daemon {
     display: Display,
     telemetry: Telemetry,
     health: Health,
+    hub: Arc<Hub>,
     quit: bool,
 }
 
@@ -105,6 +107,11 @@ impl Daemon {
                 None => "no trained head yet: capture examples of 2 labels, then press TRAIN".into(),
             }
         );
+        let hub = Arc::new(Hub::new(&config.labels));
+        hub.counts(&teacher.counts());
+        if let Some(h) = detector.head() {
+            hub.head(h, false);
+        }
         let mut health = Health::default();
         if let Some(reason) = teacher.read_only() {
             health.fail(
@@ -123,6 +130,7 @@ impl Daemon {
             display: Display::new(leds, config.labels.len()),
             telemetry: Telemetry::new(Duration::from_secs_f32(config.live.log_every_s.max(0.1)), now),
             health,
+            hub,
             quit: false,
         };
         daemon.show(now);
@@ -144,7 +152,16 @@ impl Daemon {
         };
         let leds = self.show(now);
         self.telemetry.log_if_due(now, &self.detector);
+        self.hub.leds(&leds);
+        self.hub.problems(
+            self.health.problems().map(|(a, m)| Problem { area: a.to_string(), message: m.to_string() }).collect(),
+        );
         TickReport { leds, decision, captured }
+    }
+
+    /// Where the daemon reports what happens and takes remote controls (status page, MQTT).
+    pub fn hub(&self) -> Arc<Hub> {
+        Arc::clone(&self.hub)
     }
 
     /// True once the QUIT control was pressed.
@@ -193,6 +210,7 @@ impl Daemon {
                 // What was in view is no longer known: no label LED stays lit on a stale frame.
                 self.detector.forget();
                 self.gate.invalidate();
+                self.hub.forget_detection();
             }
             None => self.health.ok(Area::Camera, now),
         }
@@ -209,16 +227,17 @@ impl Daemon {
     }
 
     fn read_controls(&mut self, frame: bool, now: Instant) -> Vec<Command> {
+        let mut commands = self.controls.remote(self.hub.take_remote(), now);
         match self.controls.poll(now, frame) {
-            Ok(commands) => {
+            Ok(pressed) => {
                 self.health.ok(Area::Buttons, now);
-                commands
+                commands.extend(pressed);
             }
             Err(e) => {
                 self.health.fail(Area::Buttons, &e.to_string(), now);
-                Vec::new()
             }
         }
+        commands
     }
 
     fn obey(&mut self, command: Command, now: Instant) {
@@ -233,6 +252,7 @@ impl Daemon {
     /// stores the captures due on it, and decides what it shows.
     fn see(&mut self, frame: &Frame, now: Instant) -> (Option<Decision>, Vec<usize>) {
         let started = Instant::now();
+        self.hub.offer_frame(&frame.image, now);
         let thumbnail = self.gate.look(&frame.image);
         // Never gated while a label button is held or a capture is due: examples are the
         // embeddings of their own frames.
@@ -245,6 +265,9 @@ impl Daemon {
             // The same embedding again: the smoothing goes on as if the frame were embedded.
             let decision = self.detector.decide(embedding);
             self.telemetry.reused(checked, decision.as_ref());
+            if let Some(d) = &decision {
+                self.hub.detected(self.detector.detection(d, true), None, now);
+            }
             return (decision, Vec::new());
         }
         let embedding = match self.embedder.embed(&frame.image, false) {
@@ -262,6 +285,9 @@ impl Daemon {
         let decision = self.detector.decide(&embedding);
         self.gate.embedded(thumbnail, embedding, now);
         self.telemetry.embedded(checked, embed_time, decision.as_ref());
+        if let Some(d) = &decision {
+            self.hub.detected(self.detector.detection(d, false), Some(embed_time), now);
+        }
         (decision, captured)
     }
 
@@ -274,6 +300,7 @@ impl Daemon {
                 let n = self.teacher.counts().get(label).copied().unwrap_or(0);
                 log::info!("captured {label} ({n} examples), id {}", entry.id);
                 self.display.feedback.captured(k, now);
+                self.hub.captured(label, &entry.id, n, &frame.image);
                 true
             }
             Err(CaptureError::Store(e)) => {
@@ -295,6 +322,8 @@ impl Daemon {
         match self.teacher.undo() {
             Ok(Some(entry)) => {
                 log::info!("removed the last example ({} {}); {} left", entry.label, entry.id, self.teacher.len());
+                let n = self.teacher.counts().get(&entry.label).copied().unwrap_or(0);
+                self.hub.undone(&entry.label, &entry.id, n);
                 if let Some(k) = self.labels.iter().position(|l| *l == entry.label) {
                     self.display.feedback.captured(k, now);
                 }
@@ -311,6 +340,7 @@ impl Daemon {
         match self.teacher.start_training() {
             Ok(n) => {
                 log::info!("training on {n} examples…");
+                self.hub.training_started(n);
                 self.display.feedback.training(true, now);
             }
             Err(e) => match e {
@@ -333,6 +363,9 @@ impl Daemon {
                 self.health.ok(Area::Training, now);
                 log::info!("trained: {}", head.report.summary());
                 self.detector.install(head);
+                if let Some(h) = self.detector.head() {
+                    self.hub.head(h, true);
+                }
                 // The new head decides on a fresh embedding, not on one made before it.
                 self.gate.invalidate();
                 self.telemetry.forget_decision();
@@ -340,6 +373,7 @@ impl Daemon {
             }
             Err(e) => {
                 self.health.fail(Area::Training, &format!("failed, the previous head stays in use: {e}"), now);
+                self.hub.training_failed(&e.to_string());
                 self.display.feedback.training(false, now);
                 self.display.feedback.error(now);
             }

@@ -28,6 +28,8 @@ pub struct Decision {
     pub top: usize,
     /// Its smoothed probability.
     pub confidence: f32,
+    /// The smoothed probability of every label, in label order.
+    pub smoothed: Vec<f32>,
 }
 
 impl Decider {
@@ -55,7 +57,7 @@ impl Decider {
         let detect = confidence >= self.thresholds[top];
         self.current = (keep || detect).then_some(top);
         let lit = self.current.filter(|&k| self.has_led[k]);
-        Decision { label: self.current, lit, top, confidence }
+        Decision { label: self.current, lit, top, confidence, smoothed }
     }
 
     /// The label detected after the last frame, if any (shown by an LED or not).

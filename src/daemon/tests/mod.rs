@@ -352,4 +352,5 @@ fn quit_is_reported() {
 }
 
 mod gate;
+mod hub;
 mod nothing_known;
