@@ -1,6 +1,6 @@
 //! `teachcam run`: the daemon on real (or configured) hardware until SIGINT/SIGTERM or QUIT.
 
-use super::Daemon;
+use super::{Daemon, Outputs};
 use crate::camera::{self, spawn_recovering, Backoff, CameraError, CaptureHandle, FrameSource, SlotMode, SourceConfig};
 use crate::config::Config;
 use crate::embed::Embedder;
@@ -50,6 +50,7 @@ pub fn run_with(
     log::info!("camera: {}; labels: {}", capture.describe(), config.labels.join(", "));
     let repeater = HoldRepeater::from_config(&config.capture).with_labels(&config.labels);
     let mut daemon = Daemon::new(config, embedder, buttons, leds, repeater, Instant::now())?;
+    let _outputs = Outputs::start(config, &daemon.hub());
     let mut last_frame = Instant::now();
     let result = loop {
         if stop.load(Ordering::Relaxed) || daemon.quit_requested() {

@@ -107,6 +107,7 @@ pub fn run_with(config: &Config, path: &Path, out: Option<&Path>, embedder: Arc<
         HoldRepeater::per_frame().with_labels(&config.labels),
         clock,
     )?;
+    let _outputs = crate::daemon::Outputs::start(&config, &daemon.hub());
     let source = ReplaySource::from_files(frames.iter().map(|p| p.path.clone()).collect(), path);
     let writer = match out {
         Some(p) => Some(BufWriter::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)),
