@@ -93,8 +93,8 @@ impl Target {
     }
 }
 
-/// Writes every stored example and the manifest to `target` (labels listed in `labels` order,
-/// then any others). Nothing appears at the target unless all of it was written.
+/// Writes every stored example and the manifest to `target` (labels in `labels` order, then
+/// any others in name order). Nothing appears at the target unless all of it was written.
 pub fn export(store: &Store, labels: &[String], target: &Target) -> Result<Manifest, ExportError> {
     let out = target.path();
     let refuse = |reason: &str| ExportError::Output { path: out.to_path_buf(), reason: reason.into() };
@@ -107,12 +107,7 @@ pub fn export(store: &Store, labels: &[String], target: &Target) -> Result<Manif
         _ => {}
     }
     let entries = store.entries();
-    let mut order: Vec<String> = labels.iter().filter(|l| entries.iter().any(|e| &e.label == *l)).cloned().collect();
-    for e in &entries {
-        if !order.contains(&e.label) {
-            order.push(e.label.clone());
-        }
-    }
+    let order = crate::train::class_order(labels, entries.iter().map(|e| e.label.as_str()));
     let exported_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let mut manifest = Manifest {
         format: FORMAT.into(),
@@ -223,6 +218,9 @@ impl Writer {
     }
 }
 
+/// The result of handling one file of an export.
+pub type Step = Result<(), ExportError>;
+
 /// An export read back: its manifest, checked against every file.
 #[derive(Debug)]
 pub struct Verified {
@@ -248,10 +246,10 @@ pub fn verify(source: Target, max_bytes: u64) -> Result<Verified, ExportError> {
         }
         Ok(())
     })?;
-    let bytes = manifest_bytes.ok_or_else(|| bad(MANIFEST, "missing: not a teachcam dataset export".into()))?;
+    let bytes = manifest_bytes.ok_or_else(|| bad(MANIFEST, "is missing: not a teachcam dataset export".into()))?;
     let manifest: Manifest =
         serde_json::from_slice(&bytes).map_err(|e| bad(MANIFEST, format!("is not a valid manifest ({e})")))?;
-    check_manifest(&manifest).map_err(|reason| bad(MANIFEST, reason))?;
+    check_manifest(&manifest).map_err(|reason| bad(MANIFEST, format!("is not valid: {reason}")))?;
     let listed: HashSet<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
     for f in &manifest.files {
         match found.get(&f.path) {
@@ -302,11 +300,7 @@ fn check_manifest(m: &Manifest) -> Result<(), String> {
 /// Calls `f` with each regular file of the export (path relative to it, with `/`, and its
 /// bytes); hidden files in a folder export are skipped. A file above `max_bytes` (the manifest:
 /// 64 MB), a link or a special file is an error naming it.
-fn each_file(
-    source: &Target,
-    max_bytes: u64,
-    f: &mut dyn FnMut(&str, Vec<u8>) -> Result<(), ExportError>,
-) -> Result<(), ExportError> {
+fn each_file(source: &Target, max_bytes: u64, f: &mut dyn FnMut(&str, Vec<u8>) -> Step) -> Result<(), ExportError> {
     let root = source.path();
     let bad = |path: &Path, reason: String| ExportError::BadExport { path: path.to_path_buf(), reason };
     let limit = |path: &str| if path == MANIFEST { MAX_MANIFEST_BYTES } else { max_bytes };
@@ -362,11 +356,7 @@ fn each_file(
 impl Verified {
     /// Calls `f` with each listed file's entry and bytes, checking each sha256 again (the files
     /// are read a second time); stops at the first error `f` returns.
-    pub fn for_each(
-        &self,
-        max_bytes: u64,
-        f: &mut dyn FnMut(&FileEntry, Vec<u8>) -> Result<(), ExportError>,
-    ) -> Result<(), ExportError> {
+    pub fn for_each(&self, max_bytes: u64, f: &mut dyn FnMut(&FileEntry, Vec<u8>) -> Step) -> Result<(), ExportError> {
         let by_path: BTreeMap<&str, &FileEntry> = self.manifest.files.iter().map(|f| (f.path.as_str(), f)).collect();
         each_file(&self.source, max_bytes, &mut |path, bytes| {
             let Some(entry) = by_path.get(path) else { return Ok(()) };

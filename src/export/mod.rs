@@ -47,7 +47,7 @@ pub enum ExportError {
         reason: String,
     },
     /// A dataset export being imported is not valid; nothing was imported.
-    #[error("{path}: {reason}; nothing was imported")]
+    #[error("{path} {reason}; nothing was imported")]
     BadExport {
         /// The export, or the file inside it.
         path: PathBuf,
