@@ -367,3 +367,51 @@ impl Verified {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(path: &str, label: &str) -> Manifest {
+        Manifest {
+            format: FORMAT.into(),
+            version: VERSION,
+            teachcam_version: "0".into(),
+            exported_at: 0,
+            labels: vec!["cat".into(), "dog".into()],
+            files: vec![FileEntry {
+                path: path.into(),
+                label: label.into(),
+                sha256: "ab".repeat(32),
+                origin: "camera".into(),
+                added: 0,
+            }],
+        }
+    }
+
+    #[test]
+    fn manifest_paths_stay_inside_their_label_folder() {
+        assert_eq!(check_manifest(&manifest("cat/1795459858389-000.jpg", "cat")), Ok(()));
+        for (path, label) in [
+            ("cat/../../etc/passwd.jpg", "cat"),
+            ("../cat/a.jpg", "cat"),
+            ("/cat/a.jpg", "cat"),
+            ("cat/sub/a.jpg", "cat"),
+            ("cat/.hidden.jpg", "cat"),
+            ("dog/a.jpg", "cat"),
+            ("cow/a.jpg", "cow"),
+            ("cat/a.exe", "cat"),
+        ] {
+            assert!(check_manifest(&manifest(path, label)).is_err(), "{path} ({label}) is refused");
+        }
+        let mut m = manifest("cat/a.png", "cat");
+        m.files.push(m.files[0].clone());
+        assert!(check_manifest(&m).unwrap_err().contains("listed twice"));
+        m.files.pop();
+        m.files[0].sha256 = "xyz".into();
+        assert!(check_manifest(&m).unwrap_err().contains("sha256"));
+        m.files[0].sha256 = "ab".repeat(32);
+        m.version = 2;
+        assert!(check_manifest(&m).unwrap_err().contains("format version 2"));
+    }
+}
