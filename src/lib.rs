@@ -12,7 +12,8 @@
 //!   telemetry); [`scenario`] replays scripted sessions through it;
 //! - [`events`] is the daemon's outward side (events, state, live frame, remote controls);
 //! - [`config`] is the one TOML file that configures all of it;
-//! - [`cli`] is the command-line surface.
+//! - [`cli`] is the command-line surface;
+//! - [`export`] writes the trained model as one ONNX file and the examples as image folders.
 
 #![warn(missing_docs)]
 
@@ -23,6 +24,7 @@ pub mod daemon;
 pub mod decide;
 pub mod embed;
 pub mod events;
+pub mod export;
 pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;

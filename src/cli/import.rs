@@ -70,7 +70,7 @@ fn store_unwritable(e: &StoreError) -> bool {
 }
 
 /// A progress bar on stderr when it is a terminal, else a hidden one.
-fn progress_bar(len: usize) -> indicatif::ProgressBar {
+pub(super) fn progress_bar(len: usize) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
@@ -82,7 +82,12 @@ fn progress_bar(len: usize) -> indicatif::ProgressBar {
 }
 
 /// Decodes and embeds one file's bytes.
-fn embed(embedder: &Embedder, bytes: &[u8], limits: &ImageLimits, mirrored: bool) -> Result<Embedding, String> {
+pub(super) fn embed(
+    embedder: &Embedder,
+    bytes: &[u8],
+    limits: &ImageLimits,
+    mirrored: bool,
+) -> Result<Embedding, String> {
     let img = decode_checked(bytes, limits).map_err(|e| e.to_string())?;
     embedder.embed(&img, mirrored).map_err(|e| e.to_string())
 }

@@ -6,6 +6,8 @@ mod check;
 mod embed_many;
 mod errors;
 mod eval;
+mod export;
+mod export_import;
 mod import;
 mod report;
 mod selftest;
@@ -37,12 +39,13 @@ pub struct Cli {
 /// teachcam's commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Add images (files or folders) as examples of LABEL.
+    /// Add images (files or folders) as examples of LABEL; without --label, read back one
+    /// dataset export (a folder or .tar file from `export-dataset`).
     Import {
         /// The label the images show.
         #[arg(long)]
-        label: String,
-        /// Image files or folders of images.
+        label: Option<String>,
+        /// Image files or folders of images (or one dataset export).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -110,6 +113,20 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Write the backbone with the trained head as one ONNX file (labels, thresholds and
+    /// preprocessing in its metadata).
+    Export {
+        /// The ONNX file to write.
+        #[arg(long, value_name = "FILE.onnx")]
+        out: PathBuf,
+    },
+    /// Write the stored examples as one folder of images per label plus manifest.json, in a
+    /// folder or a .tar file; `teachcam import` reads it back.
+    ExportDataset {
+        /// The folder (new or empty) or .tar file to write.
+        #[arg(long, value_name = "DIR|FILE.tar")]
+        out: PathBuf,
+    },
     /// Time model load, preprocessing, embedding, training and prediction.
     Bench {
         /// Embeddings to time (the median is reported).
@@ -169,7 +186,13 @@ pub fn run(cli: Cli) -> Result<()> {
         config.data_dir = d;
     }
     match cli.command {
-        Command::Import { label, paths } => import::run(&config, &label, &paths),
+        Command::Import { label: Some(label), paths } => import::run(&config, &label, &paths),
+        Command::Import { label: None, paths } => match &paths[..] {
+            [export] => export_import::run(&config, export),
+            _ => anyhow::bail!("import needs --label LABEL for image files; without it, give one dataset export"),
+        },
+        Command::Export { out } => export::run_model(&config, &out),
+        Command::ExportDataset { out } => export::run_dataset(&config, &out),
         Command::Train { json } => train_cmd::run(&config, json),
         Command::Predict { json, paths } => eval::predict(&config, &paths, json),
         Command::Eval { json, dir, background } => eval::eval(&config, &dir, background.as_deref(), json),
