@@ -5,8 +5,8 @@
 #   scripts/build-deb.sh              # cargo build --release --target aarch64-unknown-linux-gnu, then package
 #   scripts/build-deb.sh --no-build   # package the binary that is already built
 #
-# Needs: gcc-aarch64-linux-gnu libc6-dev-arm64-cross (linker, strip), clang libclang-dev (v4l
-# bindings), rustup target aarch64-unknown-linux-gnu, dpkg-deb. scripts/ci-aarch64.sh installs them.
+# Needs: gcc-aarch64-linux-gnu libc6-dev-arm64-cross (linker, strip), rustup target
+# aarch64-unknown-linux-gnu, dpkg-deb. scripts/ci-aarch64.sh installs them.
 # Honours CARGO_TARGET_DIR. Environment: DEB_REVISION (default 1).
 #
 # Package layout (see "What the package installs" under "On a Raspberry Pi" in README.md):

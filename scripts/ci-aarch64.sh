@@ -58,7 +58,7 @@ fail() {
 
 # --- 1. install ---------------------------------------------------------------------------
 begin install
-pkgs=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static clang libclang-dev
+pkgs=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
     time shellcheck adduser systemd systemd-container)
 missing=()
 for p in "${pkgs[@]}"; do
@@ -119,6 +119,9 @@ for t in "${emulation_skips[@]}"; do
 done
 if [ "$binfmt_ok" = 1 ]; then
     "${test_env[@]}" cargo test --release --locked --target "$TARGET" -- "${skip_args[@]}"
+    echo "-- the shipped V4L2 bindings' layout tests (vendor/v4l2-sys-mit)"
+    cargo test --release --target "$TARGET" --manifest-path vendor/v4l2-sys-mit/Cargo.toml \
+        --target-dir "${CARGO_TARGET_DIR:-target}/v4l2-sys" 2>&1 | grep "test result"
     # The Pi 5's core: tract-linalg selects other kernels when the CPU reports the dot-product
     # instructions. The reference embeddings check their numbers against onnxruntime's.
     if [ -f tests/reference_embeddings.rs ]; then
