@@ -26,9 +26,14 @@ repo=$PWD
 photos=$(realpath "${TEACHCAM_DATA_DIR:-../shared/data/catsdogs}")
 [ -d "$photos/train/cat" ] || die "photo folder $photos not found (set TEACHCAM_DATA_DIR)"
 shared=$(realpath "$photos/..")
-rustup_home=$(realpath "${RUSTUP_HOME:-$HOME/.rustup}")
-cargo_home=$(realpath "${CARGO_HOME:-$HOME/.cargo}")
-[ -x "$cargo_home/bin/cargo" ] || die "no rustup cargo in $cargo_home/bin"
+# rustup's homes, wherever this machine keeps them (~/.rustup and ~/.cargo, or $RUSTUP_HOME and
+# $CARGO_HOME as in the rust container images).
+cargo_bin=$(command -v cargo) || die "cargo not found"
+cargo_home=$(realpath "${CARGO_HOME:-$(dirname "$(dirname "$cargo_bin")")}")
+rustup_home=$(realpath "${RUSTUP_HOME:-$(rustup show home 2>/dev/null || echo "$HOME/.rustup")}")
+if [ ! -x "$cargo_home/bin/cargo" ] || [ ! -d "$rustup_home/toolchains" ]; then
+    die "rustup's Rust not found (cargo home $cargo_home, rustup home $rustup_home)"
+fi
 root=${TEACHCAM_FRESH_ROOT:-/var/tmp/teachcam-fresh-debian}
 suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
 
