@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# Cross-builds teachcam for 64-bit Raspberry Pi OS (arm64) and packages it as a .deb with
-# dpkg-deb from a staged tree. Prints the path of the .deb on the last line of stdout.
+# Builds teachcam for 64-bit Raspberry Pi OS (arm64) and packages it as a .deb with dpkg-deb
+# from a staged tree. Prints the path of the .deb on the last line of stdout.
 #
-#   scripts/build-deb.sh              # cargo build --release --target aarch64-unknown-linux-gnu, then package
+#   scripts/build-deb.sh              # build (showing cargo's progress), then package
 #   scripts/build-deb.sh --no-build   # package the binary that is already built
+#   scripts/build-deb.sh --dry-run    # print what would be run, run nothing
+#   scripts/build-deb.sh --help       # this text
 #
-# Needs: gcc-aarch64-linux-gnu libc6-dev-arm64-cross (linker, strip), rustup target
-# aarch64-unknown-linux-gnu, dpkg-deb. scripts/ci-aarch64.sh installs them.
-# Honours CARGO_TARGET_DIR. Environment: DEB_REVISION (default 1).
+# Where it runs decides how it builds (the host architecture, from `dpkg --print-architecture`):
+#   arm64 (a Raspberry Pi, 64-bit OS): natively, `cargo build --release`, binary in
+#          target/release/teachcam. Needs rustup's Rust and build-essential (cc, strip, objdump).
+#          A Pi 4 takes roughly 40-70 minutes, a Pi 5 15-30 (estimates: see README.md,
+#          "From a bare Pi"). With 2 GB of memory or less set CARGO_BUILD_JOBS=2.
+#   amd64 (an x86-64 PC): cross-builds, `cargo build --release --target aarch64-unknown-linux-gnu`.
+#          Needs gcc-aarch64-linux-gnu libc6-dev-arm64-cross (linker, strip, objdump) and the
+#          rustup target aarch64-unknown-linux-gnu; scripts/ci-aarch64.sh installs them.
+#
+# Environment: CARGO_TARGET_DIR (honoured), DEB_REVISION (default 1), STRIP and OBJDUMP (the
+# tools' names), TEACHCAM_DEB_HOST_ARCH (arm64 or amd64: overrides the detected host, e.g. to
+# see the native commands with --dry-run on a PC).
 #
 # Package layout (see "What the package installs" under "On a Raspberry Pi" in README.md):
 #   /usr/bin/teachcam                       stripped binary
@@ -19,41 +30,108 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGET=aarch64-unknown-linux-gnu
-DEB_ARCH=arm64
-REVISION="${DEB_REVISION:-1}"
-TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-BIN="$TARGET_DIR/$TARGET/release/teachcam"
-OUT_DIR="$TARGET_DIR/debian"
-ROOT="$OUT_DIR/teachcam-root"
-STRIP="${STRIP:-aarch64-linux-gnu-strip}"
-OBJDUMP="${OBJDUMP:-aarch64-linux-gnu-objdump}"
-
-MODEL_DIR=/usr/share/teachcam/models
-DATA_DIR=/var/lib/teachcam
-CONFIG_SRC=config/teachcam.toml
-
 die() {
     echo "build-deb: error: $*" >&2
     exit 1
 }
+usage() {
+    sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+}
 
 build=1
-case "${1:-}" in
---no-build) build=0 ;;
-"") ;;
-*) die "unknown argument $1 (usage: scripts/build-deb.sh [--no-build])" ;;
-esac
-
-for tool in dpkg-deb "$STRIP" "$OBJDUMP" gzip; do
-    command -v "$tool" >/dev/null || die "$tool not found (run scripts/ci-aarch64.sh, or apt-get install gcc-aarch64-linux-gnu dpkg)"
+dry_run=0
+for arg in "$@"; do
+    case "$arg" in
+    --no-build) build=0 ;;
+    --dry-run | -n) dry_run=1 ;;
+    --help | -h)
+        usage
+        exit 0
+        ;;
+    *) die "unknown argument '$arg' (usage: scripts/build-deb.sh [--no-build] [--dry-run] [--help])" ;;
+    esac
 done
 
+# The host: the Debian architecture (a Pi with a 64-bit kernel under a 32-bit OS says armhf
+# there and aarch64 in uname -m, and cannot build or run the arm64 package).
+if [ -n "${TEACHCAM_DEB_HOST_ARCH:-}" ]; then
+    host_arch="$TEACHCAM_DEB_HOST_ARCH"
+elif command -v dpkg >/dev/null; then
+    host_arch="$(dpkg --print-architecture)"
+else
+    host_arch="$(uname -m)"
+fi
+case "$host_arch" in
+arm64 | aarch64) host_arch=arm64 ;;
+amd64 | x86_64) host_arch=amd64 ;;
+armhf | armel | armv7l | armv6l)
+    die "this is a 32-bit ($host_arch) system: teachcam needs 64-bit Raspberry Pi OS (arm64); flash it, or build on an x86-64 PC"
+    ;;
+*) die "cannot build on a $host_arch host: build natively on arm64 (a Pi with 64-bit Raspberry Pi OS) or cross-build on x86-64 (amd64)" ;;
+esac
+
+TARGET=aarch64-unknown-linux-gnu
+DEB_ARCH=arm64
+REVISION="${DEB_REVISION:-1}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+OUT_DIR="$TARGET_DIR/debian"
+ROOT="$OUT_DIR/teachcam-root"
+if [ "$host_arch" = arm64 ]; then
+    mode=native
+    cargo_cmd=(cargo build --release --locked --bin teachcam)
+    BIN="$TARGET_DIR/release/teachcam"
+    STRIP="${STRIP:-strip}"
+    OBJDUMP="${OBJDUMP:-objdump}"
+    # .cargo/config.toml names the cross linker for this triple, and cargo applies it to
+    # native builds too: link with the system's cc instead.
+    export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER="${CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER:-cc}"
+    tools=(cargo cc dpkg-deb "$STRIP" "$OBJDUMP" gzip)
+    install_hint="install Rust with rustup (https://rustup.rs) and run: sudo apt install build-essential"
+else
+    mode=cross
+    cargo_cmd=(cargo build --release --locked --target "$TARGET" --bin teachcam)
+    BIN="$TARGET_DIR/$TARGET/release/teachcam"
+    STRIP="${STRIP:-aarch64-linux-gnu-strip}"
+    OBJDUMP="${OBJDUMP:-aarch64-linux-gnu-objdump}"
+    tools=(cargo aarch64-linux-gnu-gcc dpkg-deb "$STRIP" "$OBJDUMP" gzip)
+    install_hint="run scripts/ci-aarch64.sh, or: sudo apt install gcc-aarch64-linux-gnu libc6-dev-arm64-cross; rustup target add $TARGET"
+fi
+
+if [ "$dry_run" = 1 ]; then
+    echo "host: $host_arch, so a $mode build"
+    [ "$mode" = native ] && echo "env:   CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=$CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER"
+    [ "$build" = 1 ] && echo "build: ${cargo_cmd[*]}"
+    echo "binary: $BIN"
+    echo "strip: $STRIP --strip-unneeded $ROOT/usr/bin/teachcam"
+    echo "deps:  $OBJDUMP -T / -p on the stripped binary"
+    echo "needs: ${tools[*]}"
+    echo "deb:   $OUT_DIR/teachcam_<version>-${REVISION}_$DEB_ARCH.deb"
+    exit 0
+fi
+
+for tool in "${tools[@]}"; do
+    command -v "$tool" >/dev/null || die "$tool not found ($install_hint)"
+done
+if [ "$mode" = cross ] && [ "$build" = 1 ] && command -v rustup >/dev/null &&
+    ! rustup target list --installed | grep -qx "$TARGET"; then
+    die "the Rust target $TARGET is not installed: rustup target add $TARGET"
+fi
+
 if [ "$build" = 1 ]; then
-    echo "== cargo build --release --target $TARGET" >&2
-    cargo build --release --locked --target "$TARGET" --bin teachcam >&2
+    echo "== ${cargo_cmd[*]} ($mode build; the first one takes a while, see --help)" >&2
+    start=$SECONDS
+    # cargo's progress goes to stderr; its stdout too, so that stdout keeps only the .deb's path.
+    "${cargo_cmd[@]}" >&2
+    echo "== built in $(((SECONDS - start) / 60)) min $(((SECONDS - start) % 60)) s" >&2
 fi
 [ -x "$BIN" ] || die "$BIN not found: build it first (without --no-build)"
+bin_format="$("$OBJDUMP" -f "$BIN" 2>&1 || true)"
+grep -q 'architecture: aarch64' <<<"$bin_format" ||
+    die "$BIN is not an arm64 binary ($OBJDUMP -f: $(grep -o 'architecture: [^,]*\|file format not recognized' <<<"$bin_format" | head -1))"
+
+MODEL_DIR=/usr/share/teachcam/models
+DATA_DIR=/var/lib/teachcam
+CONFIG_SRC=config/teachcam.toml
 
 # Version: the crate's, from Cargo.toml. `cargo pkgid` prints ...#teachcam@0.1.0 or ...#0.1.0.
 pkgid="$(cargo pkgid --offline 2>/dev/null || cargo pkgid)"
