@@ -10,8 +10,8 @@
 # Where it runs decides how it builds (the host architecture, from `dpkg --print-architecture`):
 #   arm64 (a Raspberry Pi, 64-bit OS): natively, `cargo build --release`, binary in
 #          target/release/teachcam. Needs rustup's Rust and build-essential (cc, strip, objdump).
-#          A Pi 4 takes roughly 40-70 minutes, a Pi 5 15-30 (estimates: see README.md,
-#          "From a bare Pi"). With 2 GB of memory or less set CARGO_BUILD_JOBS=2.
+#          The first build takes roughly 20-40 minutes on a Pi 4 and 8-15 on a Pi 5 (estimates,
+#          see README.md, "From a bare Pi"); with 2 GB of memory or less set CARGO_BUILD_JOBS=2.
 #   amd64 (an x86-64 PC): cross-builds, `cargo build --release --target aarch64-unknown-linux-gnu`.
 #          Needs gcc-aarch64-linux-gnu libc6-dev-arm64-cross (linker, strip, objdump) and the
 #          rustup target aarch64-unknown-linux-gnu; scripts/ci-aarch64.sh installs them.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the teachcam .deb on a Raspberry Pi over ssh, in the order the pins need:
 #
-#   1. install    copy the .deb and `apt-get install` it (a first install does not start the service)
+#   1. install    copy the .deb and `apt-get install --reinstall` it (a first install does not
+#                 start the service; an update keeps the data and config, and restarts a running one)
 #   2. configure  /etc/teachcam/teachcam.toml: offers to open it on the Pi (sudoedit); the
 #                 defaults match the README's wiring (CSI camera, the pins of "Wiring")
 #   3. selftest   `teachcam selftest` on the Pi: each LED blinks in turn, then every button
@@ -104,8 +105,9 @@ echo "== 1/4 install: copying $deb to $host"
 remote_dir="$(on_pi 'd=$(mktemp -d /tmp/teachcam-install.XXXXXX) && chmod 755 "$d" && echo "$d"')"
 remote_deb="$remote_dir/$(basename "$deb")"
 scp "${scp_opts[@]}" "$deb" "$host:$remote_deb"
-# On an update, apt restarts a service that runs; a first install leaves it stopped.
-on_pi_tty "sudo apt-get install -y '$remote_deb'; status=\$?; rm -rf '$remote_dir'; exit \$status"
+# On an update, apt restarts a service that runs; a first install leaves it stopped. --reinstall:
+# a build of a newer commit can carry the same version, which apt would otherwise skip.
+on_pi_tty "sudo apt-get install --reinstall -y '$remote_deb'; status=\$?; rm -rf '$remote_dir'; exit \$status"
 
 echo "== 2/4 configure: $config"
 if [ "$edit" = ask ]; then
