@@ -85,7 +85,7 @@ if [ "$host_arch" = arm64 ]; then
     # .cargo/config.toml names the cross linker for this triple, and cargo applies it to
     # native builds too: link with the system's cc instead.
     export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER="${CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER:-cc}"
-    tools=(cargo cc dpkg-deb "$STRIP" "$OBJDUMP" gzip)
+    linker=cc
     install_hint="install Rust with rustup (https://rustup.rs) and run: sudo apt install build-essential"
 else
     mode=cross
@@ -93,9 +93,13 @@ else
     BIN="$TARGET_DIR/$TARGET/release/teachcam"
     STRIP="${STRIP:-aarch64-linux-gnu-strip}"
     OBJDUMP="${OBJDUMP:-aarch64-linux-gnu-objdump}"
-    tools=(cargo aarch64-linux-gnu-gcc dpkg-deb "$STRIP" "$OBJDUMP" gzip)
+    linker=aarch64-linux-gnu-gcc
     install_hint="run scripts/ci-aarch64.sh, or: sudo apt install gcc-aarch64-linux-gnu libc6-dev-arm64-cross; rustup target add $TARGET"
 fi
+
+# cargo also reads the crate's version for --no-build; the linker is needed only to build.
+tools=(cargo dpkg-deb "$STRIP" "$OBJDUMP" gzip)
+[ "$build" = 1 ] && tools+=("$linker")
 
 if [ "$dry_run" = 1 ]; then
     echo "host: $host_arch, so a $mode build"
