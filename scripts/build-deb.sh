@@ -254,7 +254,8 @@ Description: teachable image classifier for the Raspberry Pi
  .
  Frames are embedded by an int8 EfficientNet-Lite0 model run with tract; a
  small softmax head is trained on the device. The teachcam service is not
- enabled on install: wire the buttons and LEDs, then
+ enabled on install: wire the buttons and LEDs, check them with
+ "teachcam --config /etc/teachcam/teachcam.toml selftest", then run
  "sudo systemctl enable --now teachcam".
 EOF
 echo /etc/teachcam/teachcam.toml >"$ROOT/DEBIAN/conffiles"
