@@ -32,7 +32,7 @@ pub fn embed_files_showing(
 /// shown only when stderr is a terminal and `quiet` is false (`--json`), hidden otherwise so
 /// piped output stays parseable. Call `finish_and_clear` before printing the results.
 pub fn progress_bar(len: usize, verb: &str, quiet: bool) -> indicatif::ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
+    if quiet || len == 0 || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let template = format!("{verb} {{pos}}/{{len}} [{{bar:30}}] {{eta}} left");

@@ -19,6 +19,7 @@ use crate::embed::Embedder;
 use crate::store::Store;
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
+pub use embed_many::progress_bar;
 use std::path::{Path, PathBuf};
 
 /// Examples and logging, shown after the options by `teachcam --help`.
