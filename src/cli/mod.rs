@@ -31,12 +31,13 @@ Examples:
   teachcam eval test/                        accuracy on test/<label>/*.jpg
   teachcam status                            examples per label, the head's age
   teachcam --config config/desktop.toml run  webcam + keyboard: 1/2 capture, t trains, c undoes
+  teachcam --config config/keyboard-replay.toml run   the same with photos instead of a webcam
   teachcam --config config/demo.toml run     photos replayed from a folder, no camera needed
 
 Logging goes to stderr at level info; set RUST_LOG to change it, e.g. RUST_LOG=debug or
 RUST_LOG=teachcam=debug (RUST_LOG=warn for warnings only).
-train, predict, eval, check, bench and scenario take --json for scripts; progress bars show
-only on a terminal, never in --json output.";
+A command's --json (see its --help) prints JSON for scripts; progress bars show only on a
+terminal, never in --json output.";
 
 /// Teachable on-device image classifier.
 #[derive(Debug, Parser)]
