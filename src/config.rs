@@ -157,7 +157,15 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
         let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.into(),
-            message: e.to_string().trim_end().replace('\n', " "),
+            // toml's message spans lines (position, the line of the file with a caret under the
+            // value, the problem); they are kept, indented under the first.
+            message: e
+                .to_string()
+                .trim_end()
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join("\n    "),
         })?;
         cfg.validate(path)?;
         Ok(cfg)

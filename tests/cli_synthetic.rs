@@ -40,6 +40,9 @@ fn import_train_predict_eval_on_synthetic_images() {
     assert_eq!(eval["accuracy"], 1.0, "{eval}");
     assert!(eval["baseline_accuracy"].is_null());
     assert_eq!(eval["confusion"], serde_json::json!([[6, 0], [0, 6]]));
+    let thresholds = eval["thresholds"].as_array().expect("eval --json has the thresholds");
+    assert_eq!(thresholds.len(), 2, "{eval}");
+    assert!(thresholds.iter().all(|t| t.as_f64().is_some_and(|t| (0.0..=1.0).contains(&t))), "{eval}");
 
     let status = ok(&["--data", data, "status"]);
     assert!(status.contains("cool") && status.contains("12") && status.contains("head: trained"), "{status}");

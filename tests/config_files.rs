@@ -41,8 +41,16 @@ fn demo_config_uses_replay_and_simulated() {
 }
 
 #[test]
+fn keyboard_replay_config_pairs_replayed_photos_with_the_keyboard() {
+    let c = load("keyboard-replay.toml");
+    let Some(SourceConfig::Replay(replay)) = &c.source else { panic!("a replay source: {:?}", c.source) };
+    assert!(replay.fps > 0.0 && replay.looping, "paced and looping, to be watched: {replay:?}");
+    assert!(matches!(&c.panel, Some(PanelConfig::Keyboard(k)) if k.undo_key), "keyboard with c = undo");
+}
+
+#[test]
 fn every_shipped_config_documents_the_image_limits() {
-    for name in ["teachcam.toml", "desktop.toml", "demo.toml"] {
+    for name in ["teachcam.toml", "desktop.toml", "demo.toml", "keyboard-replay.toml"] {
         let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config").join(name)).unwrap();
         assert!(text.contains("max_image_pixels = ") && text.contains("max_image_bytes = "), "{name}");
         let c = load(name);

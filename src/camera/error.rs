@@ -9,7 +9,7 @@ use std::time::Duration;
 pub enum CameraError {
     /// The V4L2 device node does not exist.
     #[error(
-        "camera device {} not found (is a USB webcam plugged in? for a CSI camera use source kind = \"rpicam\")",
+        "camera device {} not found (is a USB webcam plugged in? for a CSI camera use source kind = \"rpicam\"); no camera at all? --config config/keyboard-replay.toml plays photos from a folder with the keyboard as buttons, config/demo.toml without keys",
         device.display()
     )]
     DeviceNotFound {

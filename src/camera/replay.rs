@@ -117,24 +117,8 @@ pub fn list_images(dir: &Path, recurse: bool) -> Result<Vec<PathBuf>, CameraErro
     if !dir.is_dir() {
         return Err(CameraError::ReplayDirMissing { dir: dir.to_path_buf() });
     }
-    let hidden = |e: &walkdir::DirEntry| e.depth() > 0 && e.file_name().to_str().is_some_and(|n| n.starts_with('.'));
-    let walker = walkdir::WalkDir::new(dir)
-        .min_depth(1)
-        .max_depth(if recurse { MAX_DEPTH + 1 } else { 1 })
-        .follow_links(true)
-        .sort_by_file_name();
-    let (mut files, mut has_subdirs) = (Vec::new(), false);
-    for entry in walker.into_iter().filter_entry(|e| !hidden(e)) {
-        let entry = entry.map_err(|e| CameraError::ReplayDirRead {
-            dir: e.path().and_then(Path::parent).unwrap_or(dir).to_path_buf(),
-            source: e.into(),
-        })?;
-        if entry.file_type().is_dir() {
-            has_subdirs = true;
-        } else if is_image(entry.path()) {
-            files.push(entry.into_path());
-        }
-    }
+    let (files, has_subdirs) =
+        walk_images(dir, recurse).map_err(|(dir, source)| CameraError::ReplayDirRead { dir, source })?;
     if files.is_empty() {
         let hint = if has_subdirs && !recurse {
             " (it has sub-folders: set recurse = true to include them)".to_string()
@@ -144,6 +128,57 @@ pub fn list_images(dir: &Path, recurse: bool) -> Result<Vec<PathBuf>, CameraErro
         return Err(CameraError::ReplayDirEmpty { dir: dir.to_path_buf(), hint });
     }
     Ok(files)
+}
+
+/// Why a folder of photos given to a command yields no images.
+#[derive(Debug, thiserror::Error)]
+pub enum FolderError {
+    /// The folder holds no images, in any sub-folder either.
+    #[error("folder {} has no .jpg/.jpeg/.png images (sub-folders included)", dir.display())]
+    NoImages {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// Listing the folder (or one of its sub-folders) failed.
+    #[error("cannot read folder {}: {source}", dir.display())]
+    Read {
+        /// The folder that could not be listed.
+        dir: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// The images of the folder `dir` and its sub-folders, in name order, for commands given
+/// folders of photos (`import`, `predict`, `eval`): [`list_images`] with messages about the
+/// folder instead of a replay.
+pub fn images_in_folder(dir: &Path) -> Result<Vec<PathBuf>, FolderError> {
+    let (files, _) = walk_images(dir, true).map_err(|(dir, source)| FolderError::Read { dir, source })?;
+    if files.is_empty() {
+        return Err(FolderError::NoImages { dir: dir.to_path_buf() });
+    }
+    Ok(files)
+}
+
+/// The images under `dir` in name order, and whether it has sub-folders; on failure, the
+/// folder that could not be listed.
+fn walk_images(dir: &Path, recurse: bool) -> Result<(Vec<PathBuf>, bool), (PathBuf, std::io::Error)> {
+    let hidden = |e: &walkdir::DirEntry| e.depth() > 0 && e.file_name().to_str().is_some_and(|n| n.starts_with('.'));
+    let walker = walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(if recurse { MAX_DEPTH + 1 } else { 1 })
+        .follow_links(true)
+        .sort_by_file_name();
+    let (mut files, mut has_subdirs) = (Vec::new(), false);
+    for entry in walker.into_iter().filter_entry(|e| !hidden(e)) {
+        let entry = entry.map_err(|e| (e.path().and_then(Path::parent).unwrap_or(dir).to_path_buf(), e.into()))?;
+        if entry.file_type().is_dir() {
+            has_subdirs = true;
+        } else if is_image(entry.path()) {
+            files.push(entry.into_path());
+        }
+    }
+    Ok((files, has_subdirs))
 }
 
 #[cfg(test)]

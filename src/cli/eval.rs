@@ -1,6 +1,7 @@
 //! `teachcam predict` and `teachcam eval`.
 
-use super::{collect_images, embed_many::embed_files, open_embedder, report};
+use super::embed_many::{embed_files_showing, progress_bar};
+use super::{collect_images, open_embedder, report};
 use crate::config::Config;
 use crate::embed::imagenet::labels_are_cat_dog;
 use crate::head::Head;
@@ -21,6 +22,15 @@ struct PredictionJson {
     probabilities: std::collections::BTreeMap<String, f32>,
 }
 
+/// Fails, naming the folder, when the data folder does not exist: `predict` and `eval` only
+/// read it, and a mistyped `--data` must neither be created nor read as "not trained yet".
+fn require_data_folder(config: &Config) -> Result<()> {
+    if !config.data_dir.is_dir() {
+        return Err(crate::store::StoreError::Missing(config.data_dir.clone()).into());
+    }
+    Ok(())
+}
+
 /// Loads the trained head for the loaded backbone.
 fn load_head(config: &Config, embedder: &crate::embed::Embedder) -> Result<Head> {
     Ok(Head::load(&config.head_path(), embedder.info())?)
@@ -29,6 +39,7 @@ fn load_head(config: &Config, embedder: &crate::embed::Embedder) -> Result<Head>
 /// Labels each image under `paths`. Images that cannot be read are listed on stderr after the
 /// others' labels, and make the command fail.
 pub fn predict(config: &Config, paths: &[PathBuf], json: bool) -> Result<()> {
+    require_data_folder(config)?;
     let files = collect_images(paths)?;
     if files.is_empty() {
         bail!("no images found in the given paths");
@@ -36,7 +47,10 @@ pub fn predict(config: &Config, paths: &[PathBuf], json: bool) -> Result<()> {
     let embedder = open_embedder(config)?;
     let head = load_head(config, &embedder)?;
     let (mut out, mut failed) = (Vec::new(), Vec::new());
-    for (path, r) in files.iter().zip(embed_files(&embedder, &files, false)) {
+    let bar = progress_bar(files.len(), "labelling", json);
+    let embedded = embed_files_showing(&embedder, &files, false, &bar);
+    bar.finish_and_clear();
+    for (path, r) in files.iter().zip(embedded) {
         let emb = match r {
             Ok(emb) => emb,
             Err(e) => {
@@ -92,6 +106,11 @@ pub struct EvalJson {
     pub per_label: Vec<LabelMetrics>,
     /// `confusion[truth][predicted]`.
     pub confusion: Vec<Vec<usize>>,
+    /// Each label's confidence threshold, in `labels` order: a top label below its threshold
+    /// is reported as unsure.
+    pub thresholds: Vec<f32>,
+    /// Seconds spent reading and embedding the images.
+    pub seconds: f64,
     /// Images whose top label was below its threshold.
     pub unsure: usize,
     /// Share of the labelled images the open-set part calls "nothing known" (`None` for a
@@ -138,13 +157,22 @@ fn lights(config: &Config, head: &Head, p: &crate::head::Prediction) -> bool {
 }
 
 /// The share of the images under `dir` that would light a label LED.
-fn background_lit(config: &Config, embedder: &crate::embed::Embedder, head: &Head, dir: &Path) -> Result<(f32, usize)> {
+fn background_lit(
+    config: &Config,
+    embedder: &crate::embed::Embedder,
+    head: &Head,
+    dir: &Path,
+    json: bool,
+) -> Result<(f32, usize)> {
     let files = collect_images(&[dir.to_path_buf()])?;
     if files.is_empty() {
         bail!("no images found under {}", dir.display());
     }
+    let bar = progress_bar(files.len(), "background", json);
+    let embedded = embed_files_showing(embedder, &files, false, &bar);
+    bar.finish_and_clear();
     let mut lit = 0;
-    for r in embed_files(embedder, &files, false) {
+    for r in embedded {
         let emb = r?;
         lit += lights(config, head, &head.predict(&emb.vector)) as usize;
     }
@@ -153,11 +181,14 @@ fn background_lit(config: &Config, embedder: &crate::embed::Embedder, head: &Hea
 
 /// Evaluates the head on a labelled folder, and on `background` images that show nothing taught.
 pub fn eval(config: &Config, dir: &Path, background: Option<&Path>, json: bool) -> Result<()> {
+    require_data_folder(config)?;
     let embedder = open_embedder(config)?;
     let head = load_head(config, &embedder)?;
     let (files, truth) = labelled_images(dir, &head)?;
     let started = std::time::Instant::now();
-    let embedded = embed_files(&embedder, &files, false);
+    let bar = progress_bar(files.len(), "evaluating", json);
+    let embedded = embed_files_showing(&embedder, &files, false, &bar);
+    bar.finish_and_clear();
     let (mut top, mut unsure, mut rejected, mut zero_shot) = (Vec::new(), 0, 0, Vec::new());
     let cat_dog = labels_are_cat_dog(&head.labels);
     for r in embedded {
@@ -174,10 +205,11 @@ pub fn eval(config: &Config, dir: &Path, background: Option<&Path>, json: bool) 
     let baseline = (zero_shot.len() == truth.len()).then(|| evaluate(&head.labels, &truth, &zero_shot));
     let rejected_rate = head.open_set.is_some().then(|| rejected as f32 / m.n as f32);
     let (background_lit_rate, background_n) = match background {
-        Some(d) => background_lit(config, &embedder, &head, d).map(|(r, n)| (Some(r), n))?,
+        Some(d) => background_lit(config, &embedder, &head, d, json).map(|(r, n)| (Some(r), n))?,
         None => (None, 0),
     };
-    log::info!("evaluated {} images in {:.1} s", m.n + background_n, started.elapsed().as_secs_f64());
+    // Part of the report (not a log line, which would land among its lines).
+    let seconds = started.elapsed().as_secs_f64();
     if json {
         let out = EvalJson {
             n: m.n,
@@ -186,6 +218,8 @@ pub fn eval(config: &Config, dir: &Path, background: Option<&Path>, json: bool) 
             labels: head.labels.clone(),
             per_label: m.per_label.clone(),
             confusion: m.confusion.clone(),
+            thresholds: head.thresholds.clone(),
+            seconds,
             unsure,
             rejected_rate,
             background_lit_rate,
@@ -206,6 +240,7 @@ pub fn eval(config: &Config, dir: &Path, background: Option<&Path>, json: bool) 
                 report::pct(r)
             );
         }
+        println!("  {} images read and embedded in {seconds:.1} s", m.n + background_n);
     }
     Ok(())
 }

@@ -19,11 +19,29 @@ use crate::embed::Embedder;
 use crate::store::Store;
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
+pub use embed_many::progress_bar;
 use std::path::{Path, PathBuf};
+
+/// Examples and logging, shown after the options by `teachcam --help`.
+const AFTER_HELP: &str = "\
+Examples:
+  teachcam import --label cat photos/cat     add photos as examples of \"cat\"
+  teachcam train                             train on the examples, print held-out metrics
+  teachcam predict photo.jpg                 label a photo
+  teachcam eval test/                        accuracy on test/<label>/*.jpg
+  teachcam status                            examples per label, the head's age
+  teachcam --config config/desktop.toml run  webcam + keyboard: 1/2 capture, t trains, c undoes
+  teachcam --config config/keyboard-replay.toml run   the same with photos instead of a webcam
+  teachcam --config config/demo.toml run     photos replayed from a folder, no camera needed
+
+Logging goes to stderr at level info; set RUST_LOG to change it, e.g. RUST_LOG=debug or
+RUST_LOG=teachcam=debug (RUST_LOG=warn for warnings only).
+A command's --json (see its --help) prints JSON for scripts; progress bars show only on a
+terminal, never in --json output.";
 
 /// Teachable on-device image classifier.
 #[derive(Debug, Parser)]
-#[command(name = "teachcam", version, about)]
+#[command(name = "teachcam", version, about, after_help = AFTER_HELP)]
 pub struct Cli {
     /// Configuration file (default: $TEACHCAM_CONFIG, else built-in defaults).
     #[arg(long, global = true, value_name = "FILE")]
@@ -135,6 +153,9 @@ pub enum Command {
         /// Another ONNX model to time against the configured one.
         #[arg(long, value_name = "MODEL")]
         compare: Option<PathBuf>,
+        /// Print the figures as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -202,7 +223,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Selftest { seconds } => selftest::run(&config, seconds),
         Command::Scenario { file, out, json } => scenario(&config, &file, out.as_deref(), json),
         Command::Background { out, paths } => background_cmd::run(&config, &out, &paths),
-        Command::Bench { iters, compare } => bench::run(&config, iters, compare.as_deref()),
+        Command::Bench { iters, compare, json } => bench::run(&config, iters, compare.as_deref(), json),
     }
 }
 
@@ -210,38 +231,9 @@ pub fn run(cli: Cli) -> Result<()> {
 fn scenario(config: &Config, file: &Path, out: Option<&Path>, json: bool) -> Result<()> {
     let s = crate::scenario::run(config, file, out)?;
     if json {
-        #[derive(serde::Serialize)]
-        struct Json<'a> {
-            #[serde(flatten)]
-            summary: &'a crate::scenario::Summary,
-            accuracy: f64,
-            nothing_lit_rate: f64,
-        }
-        let json = Json { summary: &s, accuracy: s.accuracy(), nothing_lit_rate: s.nothing_lit_rate() };
-        println!("{}", serde_json::to_string(&json)?);
-        return Ok(());
-    }
-    let counts: Vec<String> = s.examples.iter().map(|(l, n)| format!("{l} {n}")).collect();
-    println!("scenario {}: {} frames, data folder {}", file.display(), s.frames, s.data.display());
-    println!("examples: {}", if counts.is_empty() { "none".into() } else { counts.join(", ") });
-    if s.unreadable > 0 {
-        println!("unreadable frames skipped: {}", s.unreadable);
-    }
-    println!("frames with two or more LEDs lit: {}", s.multiple_lit);
-    println!(
-        "LED accuracy {:.2}% ({} of {} images, scored on the last frame of each)",
-        s.accuracy() * 100.0,
-        s.correct,
-        s.scored
-    );
-    println!("frames decided \"nothing known\": {}", s.nothing_known);
-    if s.nothing_scored > 0 {
-        println!(
-            "images showing nothing taught that lit an LED: {:.2}% ({} of {})",
-            s.nothing_lit_rate() * 100.0,
-            s.nothing_lit,
-            s.nothing_scored
-        );
+        println!("{}", serde_json::to_string(&s.to_json())?);
+    } else {
+        print!("{}", s.report(file));
     }
     Ok(())
 }
@@ -287,7 +279,7 @@ pub fn collect_images(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     for p in paths {
         let meta = std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
         if meta.is_dir() {
-            out.extend(crate::camera::replay::list_images(p, true)?);
+            out.extend(crate::camera::replay::images_in_folder(p)?);
         } else {
             out.push(p.clone());
         }

@@ -2,6 +2,7 @@
 //! drawn over them. Writes to the LEDs only when the state changes.
 
 use super::Feedback;
+use crate::events::Detection;
 use crate::panel::{LedState, Leds};
 use std::time::{Duration, Instant};
 
@@ -22,12 +23,20 @@ pub struct Display {
     shown: Option<LedState>,
     n_labels: usize,
     since: Instant,
+    /// What is in view, in words, for LEDs that can show text ([`Leds::note`]).
+    note: String,
 }
 
 impl Display {
     /// A display of `n_labels` label LEDs and a status LED.
     pub fn new(leds: Box<dyn Leds>, n_labels: usize) -> Self {
-        Self { leds, feedback: Feedback::default(), shown: None, n_labels, since: Instant::now() }
+        Self { leds, feedback: Feedback::default(), shown: None, n_labels, since: Instant::now(), note: String::new() }
+    }
+
+    /// Sets what is in view, in words (shown by LEDs that can show text from the next
+    /// [`Display::show`] on).
+    pub fn note(&mut self, detection: Option<&Detection>) {
+        self.note = detection.map(confidence_note).unwrap_or_default();
     }
 
     /// Shows `lit`'s LED (none when `None`), the status LED on while `ready` (a head is in
@@ -48,6 +57,7 @@ impl Display {
             }
             self.shown = Some(state.clone());
         }
+        self.leds.note(&self.note);
         state
     }
 
@@ -56,4 +66,10 @@ impl Display {
         self.leds.off();
         self.shown = None;
     }
+}
+
+/// Each class's smoothed confidence, e.g. `cat 0.93  dog 0.05  (nothing known) 0.02`.
+pub fn confidence_note(d: &Detection) -> String {
+    let parts: Vec<String> = d.confidences.iter().map(|c| format!("{} {:.2}", c.label, c.p)).collect();
+    parts.join("  ")
 }

@@ -213,6 +213,7 @@ impl Daemon {
                 self.detector.forget();
                 self.gate.invalidate();
                 self.hub.forget_detection();
+                self.display.note(None);
             }
             None => self.health.ok(Area::Camera, now),
         }
@@ -268,7 +269,9 @@ impl Daemon {
             let decision = self.detector.decide(embedding);
             self.telemetry.reused(checked, decision.as_ref());
             if let Some(d) = &decision {
-                self.hub.detected(self.detector.detection(d, true), None, now);
+                let detection = self.detector.detection(d, true);
+                self.display.note(Some(&detection));
+                self.hub.detected(detection, None, now);
             }
             return (decision, Vec::new());
         }
@@ -288,7 +291,9 @@ impl Daemon {
         self.gate.embedded(thumbnail, embedding, now);
         self.telemetry.embedded(checked, embed_time, decision.as_ref());
         if let Some(d) = &decision {
-            self.hub.detected(self.detector.detection(d, false), Some(embed_time), now);
+            let detection = self.detector.detection(d, false);
+            self.display.note(Some(&detection));
+            self.hub.detected(detection, Some(embed_time), now);
         }
         (decision, captured)
     }
@@ -371,6 +376,7 @@ impl Daemon {
                 // The new head decides on a fresh embedding, not on one made before it.
                 self.gate.invalidate();
                 self.telemetry.forget_decision();
+                self.display.note(None);
                 self.display.feedback.trained(now);
             }
             Err(e) => {

@@ -6,7 +6,7 @@ use std::io;
 #[derive(Debug, thiserror::Error)]
 pub enum PanelError {
     /// A button action is neither a label nor a command.
-    #[error("button action \"{action}\" is neither a label ({labels}) nor one of \"train\", \"clear\", \"quit\"")]
+    #[error("button action \"{action}\" is neither a label ({labels}) nor one of \"train\", \"undo\", \"quit\"")]
     UnknownAction {
         /// The configured action.
         action: String,

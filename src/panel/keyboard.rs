@@ -6,6 +6,10 @@
 //! hold-to-burst behaviour), `t` trains, `c` undoes the last capture (only with
 //! `undo_key = true`), `q`, Esc or Ctrl-C quits. The terminal is in raw mode
 //! while the panel exists and is restored on drop and on panic.
+//!
+//! The status line shows the LEDs, what is in view (each label's confidence, from
+//! [`Leds::note`]) and the key hint, from the start; it is redrawn at least every
+//! [`REDRAW`] so a log line printed over it does not leave it gone.
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::{Arc, Once};
@@ -22,6 +26,11 @@ use super::{check_led_count, ButtonEvent, Buttons, Control, KeyboardConfig, LedS
 
 /// Most labels that get a number key.
 pub const MAX_KEYED_LABELS: usize = 9;
+
+/// The status line is redrawn at least this often (a log line printed over it clears it).
+const REDRAW: Duration = Duration::from_millis(500);
+/// A changed note is drawn at most this often (confidences change on every frame).
+const NOTE_EVERY: Duration = Duration::from_millis(200);
 
 /// Raw mode, switched off again when the last holder drops it.
 struct RawMode;
@@ -57,8 +66,14 @@ pub fn open(cfg: &KeyboardConfig, labels: &[String]) -> Result<(KeyboardButtons,
     }
     let raw = RawMode::enable()?;
     let buttons = KeyboardButtons { n_labels: labels.len(), undo_key: cfg.undo_key, _raw: Arc::clone(&raw) };
-    let mut leds =
-        KeyboardLeds { labels: labels.to_vec(), hint: key_hint(labels.len(), cfg.undo_key), shown: None, _raw: raw };
+    let mut leds = KeyboardLeds {
+        labels: labels.to_vec(),
+        hint: key_hint(labels.len(), cfg.undo_key),
+        shown: None,
+        note: String::new(),
+        drawn_at: None,
+        _raw: raw,
+    };
     leds.set(&LedState::off(labels.len()))?;
     Ok((buttons, leds))
 }
@@ -135,21 +150,39 @@ impl Buttons for KeyboardButtons {
     }
 }
 
+/// The whole status line: LEDs, note, key hint, cut to `width` characters so that it never
+/// wraps (a wrapped line could not be redrawn in place).
+pub fn status_line(labels: &[String], state: &LedState, note: &str, hint: &str, width: usize) -> String {
+    let mut line = render_status(labels, state);
+    if !note.is_empty() {
+        line.push_str("  | ");
+        line.push_str(note);
+    }
+    line.push_str(&format!("  ({hint})"));
+    line.chars().take(width.saturating_sub(1).max(20)).collect()
+}
+
 /// LEDs drawn on one terminal status line.
 pub struct KeyboardLeds {
     labels: Vec<String>,
     hint: String,
     shown: Option<LedState>,
+    /// What is in view, as last noted.
+    note: String,
+    /// When the line was last drawn.
+    drawn_at: Option<Instant>,
     _raw: Arc<RawMode>,
 }
 
 impl KeyboardLeds {
     fn draw(&mut self, state: &LedState) -> io::Result<()> {
-        let line = format!("{}   ({})", render_status(&self.labels, state), self.hint);
+        let width = terminal::size().ok().map(|(w, _)| usize::from(w)).filter(|&w| w > 0).unwrap_or(120);
+        let line = status_line(&self.labels, state, &self.note, &self.hint, width);
         let mut out = io::stdout().lock();
         queue!(out, MoveToColumn(0), Clear(ClearType::CurrentLine), Print(line))?;
         out.flush()?;
         self.shown = Some(state.clone());
+        self.drawn_at = Some(Instant::now());
         Ok(())
     }
 }
@@ -165,6 +198,18 @@ impl Leds for KeyboardLeds {
 
     fn off(&mut self) {
         let _ = self.draw(&LedState::off(self.labels.len()));
+    }
+
+    fn note(&mut self, text: &str) {
+        let since = self.drawn_at.map_or(Duration::MAX, |t| t.elapsed());
+        let changed = self.note != text;
+        if changed {
+            self.note = text.to_string();
+        }
+        if since >= REDRAW || (changed && since >= NOTE_EVERY) {
+            let state = self.shown.clone().unwrap_or_else(|| LedState::off(self.labels.len()));
+            let _ = self.draw(&state);
+        }
     }
 }
 
@@ -215,6 +260,15 @@ mod tests {
         assert_eq!(render_status(&labels, &state), "[1 ● cat] [2 ○ dog] status ○");
         assert_eq!(key_hint(2, false), "1-2 capture, t train, q quit");
         assert_eq!(key_hint(1, true), "1 capture, t train, c undo, q quit");
+        let hint = key_hint(2, true);
+        assert_eq!(
+            status_line(&labels, &state, "", &hint, 200),
+            "[1 ● cat] [2 ○ dog] status ○  (1-2 capture, t train, c undo, q quit)",
+            "the hint shows before anything is in view"
+        );
+        let line = status_line(&labels, &state, "cat 0.93  dog 0.07", &hint, 200);
+        assert_eq!(line, "[1 ● cat] [2 ○ dog] status ○  | cat 0.93  dog 0.07  (1-2 capture, t train, c undo, q quit)");
+        assert_eq!(status_line(&labels, &state, "cat 0.93  dog 0.07", &hint, 40).chars().count(), 39, "never wraps");
     }
 
     #[test]

@@ -105,6 +105,11 @@ pub trait Leds: Send {
 
     /// Turns every LED off (best effort); also done on drop.
     fn off(&mut self);
+
+    /// Shows `text` (what is in view: each label's confidence) next to the LEDs where there is
+    /// room for it: the keyboard panel's status line. Called on every turn of the loop; LEDs
+    /// on wires have no room and ignore it.
+    fn note(&mut self, _text: &str) {}
 }
 
 /// Checks that `state` has one LED entry per label.

@@ -28,7 +28,7 @@ pub struct Step {
     /// Take images from sub-folders too.
     #[serde(default)]
     pub recurse: bool,
-    /// A control pressed and released: a label, `train`, `clear` or `quit`.
+    /// A control pressed and released: a label, `train`, `undo` (old spelling `clear`) or `quit`.
     pub press: Option<String>,
 }
 

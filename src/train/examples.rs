@@ -26,6 +26,8 @@ pub fn load_examples(store: &mut Store, embedder: &Embedder, mirrored: bool) -> 
     if !stale.is_empty() {
         log::info!("re-embedding {} stored example(s) from their images ({})", stale.len(), stale[0].reason);
     }
+    // On a terminal only: a bar on stderr (stdout, e.g. `train --json`, stays clean).
+    let bar = crate::cli::progress_bar(stale.len(), "re-embedding", false);
     for batch in stale.chunks(BATCH) {
         let images: Vec<_> = batch.iter().map(|s| store.image(&s.entry.id)).collect();
         let embedded: Vec<_> = batch
@@ -59,7 +61,9 @@ pub fn load_examples(store: &mut Store, embedder: &Embedder, mirrored: bool) -> 
                 Reembed::Failed(e) => log::warn!("cannot re-embed a stored example ({e}); example skipped"),
             }
         }
+        bar.inc(batch.len() as u64);
     }
+    bar.finish_and_clear();
     loaded.examples.sort_by(|a, b| a.entry.id.cmp(&b.entry.id));
     Ok(loaded)
 }
