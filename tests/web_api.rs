@@ -325,3 +325,17 @@ fn streams_end_when_the_server_stops() {
     wait_for("the view to stop watching", || !p.hub.watched());
     assert!(TcpStream::connect(addr).is_err(), "nothing listens any more");
 }
+
+#[test]
+fn shipped_configs_document_the_web_table() {
+    let load = |name: &str| {
+        teachcam::config::Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config").join(name))
+            .unwrap()
+    };
+    assert_eq!(load("teachcam.toml").web, WebConfig::default(), "the Pi config documents the defaults: off");
+    for name in ["desktop.toml", "demo.toml"] {
+        let web = load(name).web;
+        assert!(web.enabled, "{name}: the page is on");
+        assert_eq!(web.address().unwrap().port(), 8080, "{name}");
+    }
+}

@@ -230,7 +230,7 @@ function drawTraining(t) {
   const when = t.trained_at ? `trained ${ago(t.trained_at)} on ${r.n_train + r.n_holdout} examples` : '';
   if (m) {
     const head = el('div', { class: 'headline' },
-      el('span', {}, el('span', { class: 'big' }, pct1(m.accuracy)), el('span', { class: 'hint' }, ` accuracy on ${m.n} held-out`)));
+      el('span', {}, el('span', { class: 'big' }, pct1(m.accuracy)), el('span', { class: 'hint' }, ` accuracy on ${m.n} held-out examples`)));
     if (r.baseline) {
       const d = (m.accuracy - r.baseline.accuracy) * 100;
       head.append(el('span', {},
@@ -275,7 +275,7 @@ function drawHealth(s) {
   $('stats').replaceChildren(
     stat('frames/s', s.speed.fps.toFixed(1)),
     stat('embed', `${s.speed.embed_ms.toFixed(1)} ms`),
-    stat('scene unchanged', pct(s.speed.reused)),
+    stat('unchanged', pct(s.speed.reused)),
     stat('up', uptime(s.started_at)));
   $('problems').replaceChildren(...(s.problems.length
     ? s.problems.map((p) => el('li', {}, el('b', {}, p.area + ': '), p.message))
