@@ -10,15 +10,19 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const TEST: &str = "the_status_page_in_a_real_browser";
 const PLAYWRIGHT: &str = "playwright-core@1.65.1";
 const TOKEN: &str = "browser-test-token-5f0c";
+/// The browser steps take ~10 s; beyond this something hangs.
+const NODE_LIMIT: Duration = Duration::from_secs(240);
 
 /// Says NOT RUN (or fails under `TEACHCAM_REQUIRE_DATA`).
 fn not_run(why: &str) {
@@ -74,6 +78,27 @@ struct Daemon {
 }
 
 impl Daemon {
+    /// Starts `teachcam run` and waits until the page's API shows a detection.
+    fn start(config: &str, log: &Path, port: u16) -> Self {
+        let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_teachcam"))
+            .args(["--config", config, "run"])
+            .env("RUST_LOG", "info")
+            .env_remove("TEACHCAM_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .unwrap();
+        let mut daemon = Daemon { child, log: log.to_path_buf() };
+        let t = Instant::now();
+        while !state(port).is_some_and(|s| !s["detection"].is_null()) {
+            assert!(daemon.child.try_wait().unwrap().is_none(), "the daemon exited:\n{}", daemon.log());
+            assert!(t.elapsed() < Duration::from_secs(120), "no detection on the page's API:\n{}", daemon.log());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        daemon
+    }
+
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -164,46 +189,83 @@ fn the_status_page_in_a_real_browser() {
     common::ok(&["--config", cfg, "train"]);
 
     let log = dir.path().join("daemon.log");
-    let child = Command::new(env!("CARGO_BIN_EXE_teachcam"))
-        .args(["--config", cfg, "run"])
-        .env("RUST_LOG", "info")
-        .env_remove("TEACHCAM_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut daemon = Daemon { child, log };
-    let t = Instant::now();
-    loop {
-        if state(port).is_some_and(|s| !s["detection"].is_null()) {
-            break;
-        }
-        assert!(daemon.child.try_wait().unwrap().is_none(), "the daemon exited:\n{}", daemon.log());
-        assert!(t.elapsed() < Duration::from_secs(120), "no detection on the page's API:\n{}", daemon.log());
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let mut daemon = Daemon::start(cfg, &log, port);
 
+    // The browser steps; when the script asks (RESTART), the daemon is stopped and started again.
     let shots = target_dir().join("screenshots");
-    let out = Command::new("node")
+    let mut node = Command::new("node")
         .arg(common::repo().join("tests/browser/page.mjs"))
         .env("TEACHCAM_URL", format!("http://127.0.0.1:{port}/"))
         .env("TEACHCAM_TOKEN", TOKEN)
         .env("TEACHCAM_LABEL", "dog")
+        .env("TEACHCAM_RESTART", "1")
         .env("PLAYWRIGHT_DIR", &pw)
         .env("SCREENSHOT_DIR", &shots)
         .env("CHROMIUM", &chromium)
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}");
+    // A hung browser must not hang the test suite: node is killed after NODE_LIMIT.
+    let done = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let (done, pid) = (Arc::clone(&done), node.id());
+        std::thread::spawn(move || {
+            let t = Instant::now();
+            while !done.load(Ordering::SeqCst) {
+                if t.elapsed() > NODE_LIMIT {
+                    // SAFETY: kill(2) on our own child's pid, which has not been waited for yet.
+                    unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            false
+        })
+    };
+    let stderr = {
+        let mut pipe = node.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let mut stdin = node.stdin.take();
+    let mut stdout = String::new();
+    for line in BufReader::new(node.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        println!("{line}");
+        if line == "RESTART" {
+            assert!(daemon.stop(), "the daemon stops cleanly on SIGTERM with the page open:\n{}", daemon.log());
+            daemon = Daemon::start(cfg, &log, port);
+            // Answer, then close the pipe so that node can exit.
+            let mut pipe = stdin.take().expect("one restart");
+            writeln!(pipe, "restarted").unwrap();
+        }
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    let status = node.wait().unwrap();
+    done.store(true, Ordering::SeqCst);
+    assert!(!watchdog.join().unwrap(), "the browser steps took longer than {NODE_LIMIT:?}:\n{stdout}");
     assert!(
-        out.status.success(),
+        status.success(),
         "the browser steps failed:\n{stdout}\n{}\n--- daemon log ---\n{}",
-        String::from_utf8_lossy(&out.stderr),
+        stderr.join().unwrap(),
         daemon.log()
     );
-    for step in ["page loaded", "live image updates", "label bars move", "without token refused", "with token accepted"]
-    {
+    for step in [
+        "page loaded",
+        "live image updates",
+        "label bars move",
+        "without token refused",
+        "with token accepted",
+        "phone layout",
+        "daemon restarted",
+        "no script errors",
+    ] {
         assert!(stdout.contains(step), "step {step:?} missing:\n{stdout}");
     }
     let counts = state(port).expect("the daemon still answers")["counts"]["dog"].as_u64();

@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 const env = (k, d) => process.env[k] ?? d ?? (() => { throw new Error(`${k} is not set`); })();
 const URL_ = env('TEACHCAM_URL');
@@ -132,6 +133,22 @@ try {
   await shot(p2, 'status-page-phone.png');
   ok('phone layout fits the screen width');
   await phone.close();
+
+  // 7. The daemon restarts (the harness does it when asked): the page reconnects by itself and
+  // the live image moves again.
+  if (process.env.TEACHCAM_RESTART === '1') {
+    const lines = createInterface({ input: process.stdin });
+    const input = lines[Symbol.asyncIterator]();
+    console.log('RESTART');
+    await page.waitForSelector('#link[data-state="lost"]', { timeout: PATIENCE });
+    const restarted = await input.next();
+    lines.close();
+    if (restarted.done) throw new Error('the harness did not restart the daemon');
+    await page.waitForSelector('#link[data-state="live"]', { timeout: PATIENCE });
+    const p0 = await until('a frame after the restart', pixels);
+    await until('the image to move after the restart', async () => { const p = await pixels(); return p && p !== p0; });
+    ok('daemon restarted: the page saw it go, reconnected, and the live image moves again');
+  }
 
   if (errors.length) throw new Error('errors in the page: ' + errors.join(' | '));
   ok('no script errors');

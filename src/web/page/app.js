@@ -12,6 +12,7 @@ let state = null;       // the last /api/state
 let lastDetection = null;
 let streamRetry = null;
 let lastCaptureAsked = 0;
+let ledRefresh = null;
 
 function el(tag, props, ...children) {
   const e = document.createElement(tag);
@@ -82,6 +83,11 @@ function connect() {
     let ev;
     try { ev = JSON.parse(m.data); } catch { return; }
     if (ev.type === 'detection') {
+      // The LEDs follow the label: fetch them soon after it changes.
+      if (!lastDetection || lastDetection.label !== ev.label) {
+        clearTimeout(ledRefresh);
+        ledRefresh = setTimeout(refresh, 150);
+      }
       drawDetection(ev);
       return;
     }
