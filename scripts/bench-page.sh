@@ -12,7 +12,9 @@
 # port. Phases alternate: "closed" (nobody connected) and "open" (what a browser on the page
 # does: the MJPEG live view at view_fps 5, the event stream, /api/state every 2 s). Frames/s is
 # the mean of the daemon's own figure (/api/state speed.fps, a 3 s window) read every second
-# after a 3 s settling time. Also prints the page's transfer size.
+# after a 3 s settling time, with the daemon's CPU milliseconds per frame (all its threads, the
+# web ones included: less sensitive to other load on the machine than frames/s). Also prints
+# the page's transfer size.
 # Needs curl and jq; photos from $TEACHCAM_DATA_DIR (default ../shared/data/catsdogs).
 # TEACHCAM_BIN=PATH uses that binary instead of building one.
 set -euo pipefail
@@ -23,7 +25,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
-    --help|-h) sed -n '2,18p' "$0"; exit 0 ;;
+    --help|-h) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "bench-page.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -90,16 +92,21 @@ state=$(curl -sf -o /dev/null -w '%{size_download}' "$url/api/state")
 frame=$(curl -sf -o /dev/null -w '%{size_download}' "$url/api/frame.jpg")
 echo "page transfer: $page bytes (HTML+CSS+JS+icon), /api/state $state bytes, one live frame $frame bytes"
 
-# Mean frames/s over a phase, after settling.
+# The daemon's CPU time so far (all threads, web ones included), in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$daemon/stat"; }
+hz=$(getconf CLK_TCK)
+# Mean frames/s over a phase, after settling, and the daemon's CPU milliseconds per frame.
 measure() {
   sleep 3
-  local sum=0 n=0 f
+  local sum=0 n=0 f c0 c1
+  c0=$(cpu_ticks)
   for _ in $(seq "$seconds"); do
     f=$(curl -sf "$url/api/state" | jq -r '.speed.fps')
     sum=$(echo "$sum + $f" | bc -l); n=$((n + 1))
     sleep 1
   done
-  echo "scale=2; $sum / $n" | bc -l
+  c1=$(cpu_ticks)
+  echo "$(echo "scale=2; $sum / $n" | bc -l) $(echo "scale=1; ($c1 - $c0) * 1000 / $hz / ($sum / $n * $n)" | bc -l)"
 }
 open_page() {
   curl -sN "$url/api/stream.mjpg" -o "$work/stream.bin" &
@@ -116,12 +123,12 @@ close_page() {
 
 closed_sum=0 open_sum=0
 for r in $(seq "$rounds"); do
-  c=$(measure)
+  read -r c ccpu < <(measure)
   open_page
-  o=$(measure)
+  read -r o ocpu < <(measure)
   close_page
   bytes=$(stat -c %s "$work/stream.bin")
-  echo "round $r: closed $c frames/s, open $o frames/s (live view sent $((bytes / 1024)) KiB)"
+  echo "round $r: closed $c frames/s ($ccpu CPU ms/frame), open $o frames/s ($ocpu CPU ms/frame; live view sent $((bytes / 1024)) KiB)"
   closed_sum=$(echo "$closed_sum + $c" | bc -l); open_sum=$(echo "$open_sum + $o" | bc -l)
 done
 closed=$(echo "scale=2; $closed_sum / $rounds" | bc -l)

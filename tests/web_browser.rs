@@ -91,7 +91,7 @@ impl Daemon {
             .unwrap();
         let mut daemon = Daemon { child, log: log.to_path_buf() };
         let t = Instant::now();
-        while !state(port).is_some_and(|s| !s["detection"].is_null()) {
+        while state(port).is_none_or(|s| s["detection"].is_null()) {
             assert!(daemon.child.try_wait().unwrap().is_none(), "the daemon exited:\n{}", daemon.log());
             assert!(t.elapsed() < Duration::from_secs(120), "no detection on the page's API:\n{}", daemon.log());
             std::thread::sleep(Duration::from_millis(200));

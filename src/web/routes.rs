@@ -43,6 +43,10 @@ pub fn handle(shared: &Shared, request: &Request, stream: &mut TcpStream) -> io:
             let body = serde_json::to_vec(&state).map_err(io::Error::other)?;
             respond(stream, method, 200, "application/json", "", &body)
         }
+        "/api/events" | "/api/stream.mjpg" if method == "HEAD" => {
+            let content_type = if path == "/api/events" { "text/event-stream" } else { "multipart/x-mixed-replace" };
+            respond(stream, method, 200, content_type, "", b"")
+        }
         "/api/events" => streams::events(shared, stream),
         "/api/stream.mjpg" => streams::mjpeg(shared, stream),
         "/api/frame.jpg" => frame(shared, method, stream),
