@@ -34,7 +34,7 @@ pub fn events(shared: &Shared, stream: &mut TcpStream) -> io::Result<()> {
     out.extend_from_slice(format!("retry: {RETRY_MS}\n: teachcam events\n\n").as_bytes());
     stream.write_all(&out)?;
     let mut pending = None;
-    let mut last_detection = Instant::now() - DETECTION_EVERY;
+    let mut last_detection: Option<Instant> = None;
     let mut last_write = Instant::now();
     while !shared.stopping() && !client_gone(stream) {
         match events.recv_timeout(TICK) {
@@ -47,10 +47,10 @@ pub fn events(shared: &Shared, stream: &mut TcpStream) -> io::Result<()> {
             Err(RecvTimeoutError::Disconnected) => break,
         }
         let now = Instant::now();
-        if now.duration_since(last_detection) >= DETECTION_EVERY {
+        if last_detection.is_none_or(|t| now.duration_since(t) >= DETECTION_EVERY) {
             if let Some(event) = pending.take() {
                 send(stream, &event)?;
-                (last_detection, last_write) = (now, now);
+                (last_detection, last_write) = (Some(now), now);
             }
         }
         if now.duration_since(last_write) >= HEARTBEAT {

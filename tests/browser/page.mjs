@@ -141,6 +141,7 @@ try {
     const input = lines[Symbol.asyncIterator]();
     console.log('RESTART');
     await page.waitForSelector('#link[data-state="lost"]', { timeout: PATIENCE });
+    await shot(page, 'status-page-daemon-gone.png', { fullPage: false });
     const restarted = await input.next();
     lines.close();
     if (restarted.done) throw new Error('the harness did not restart the daemon');

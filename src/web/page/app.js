@@ -6,6 +6,7 @@
 const NOTHING = '(nothing known)';
 const PALETTE = ['#2563eb', '#db2777', '#0d9488', '#d97706', '#7c3aed', '#0891b2', '#65a30d', '#dc2626'];
 const TOKEN_KEY = 'teachcam.token';
+const UNREACHABLE = 'The daemon is unreachable — reconnecting…';
 const $ = (id) => document.getElementById(id);
 
 let state = null;       // the last /api/state
@@ -53,6 +54,10 @@ function uptime(unix) {
 function setLink(s, text) {
   $('link').dataset.state = s;
   $('link-text').textContent = text;
+  document.body.dataset.link = s;
+  const msg = $('frame-msg');
+  if (s === 'lost') msg.textContent = UNREACHABLE;
+  else if (msg.textContent === UNREACHABLE) msg.textContent = 'Waiting for the camera…';
 }
 
 async function refresh() {
