@@ -85,6 +85,14 @@ impl Shared {
     fn stopping(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
     }
+
+    fn open_counter(&self) -> &AtomicUsize {
+        &self.open
+    }
+
+    fn refusing_counter(&self) -> &AtomicUsize {
+        &self.refusing
+    }
 }
 
 /// The running server; stops when dropped (streams end within a fraction of a second).
@@ -228,16 +236,6 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) {
     };
     if let Err(e) = routes::handle(shared, &request, &mut stream) {
         log::debug!("status page: {} {}: {e}", request.method, request.path);
-    }
-}
-
-impl Shared {
-    fn open_counter(&self) -> &AtomicUsize {
-        &self.open
-    }
-
-    fn refusing_counter(&self) -> &AtomicUsize {
-        &self.refusing
     }
 }
 
