@@ -222,11 +222,11 @@ fn a_scenario_publishes_captures_trainings_and_the_label() {
     common::synthetic_set(&test, 4, 12, (320, 180));
     let prefix = "test/cam";
     let watcher = Subscriber::new(&broker, "test-watcher", &format!("{prefix}/#"));
-    let config = Config {
-        labels: vec!["warm".into(), "cool".into()],
-        mqtt: Some(mqtt_config(&broker, prefix, "teachcam-scenario-test")),
-        ..Default::default()
+    let mqtt = MqttConfig {
+        discovery_prefix: Some("test/ha".into()),
+        ..mqtt_config(&broker, prefix, "teachcam-scenario-test")
     };
+    let config = Config { labels: vec!["warm".into(), "cool".into()], mqtt: Some(mqtt), ..Default::default() };
     let file = scenario(tmp.path(), &tmp.path().join("data"), &teach, Some(&test));
     let embedder = Arc::new(FakeBackbone::embedder(&config.model));
     let summary = teachcam::scenario::run_with(&config, &file, None, embedder).unwrap();
@@ -261,9 +261,17 @@ fn a_scenario_publishes_captures_trainings_and_the_label() {
     assert_eq!((&last["label"], &last["nothing_known"]), (&json!("warm"), &json!(false)), "{last}");
     assert!(last["confidence"].as_f64().unwrap() > 0.5, "{last}");
 
-    // Somebody subscribing now finds the last label and detection, and "offline".
-    let late = Subscriber::new(&broker, "test-late", &format!("{prefix}/#"));
-    late.wait_for("the retained messages", |m| m.iter().filter(|m| m.retain).count() >= 3);
+    // Somebody subscribing now finds the last label and detection, "offline", and the Home
+    // Assistant discovery messages.
+    let late = Subscriber::new(&broker, "test-late", "#");
+    late.wait_for("the retained messages", |m| m.iter().filter(|m| m.retain).count() >= 6);
+    let sensor = late.retained("test/ha/sensor/teachcam-scenario-test/label/config").expect("discovery config");
+    let sensor: Value = serde_json::from_str(&sensor).unwrap();
+    assert_eq!(
+        (&sensor["state_topic"], &sensor["availability_topic"]),
+        (&json!(topic("label")), &json!(topic("availability")))
+    );
+    assert!(late.retained("test/ha/binary_sensor/teachcam-scenario-test/cool/config").is_some());
     assert_eq!(late.retained(&topic("label")).as_deref(), Some("warm"));
     assert_eq!(late.retained(&topic("availability")).as_deref(), Some("offline"));
     let detection: Value = serde_json::from_str(&late.retained(&topic("detection")).unwrap()).unwrap();

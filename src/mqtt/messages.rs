@@ -71,12 +71,21 @@ impl Shown {
 pub struct Translator {
     topics: Topics,
     shown: Option<Shown>,
+    /// Published first with the retained state (Home Assistant discovery), when configured.
+    discovery: Vec<Message>,
 }
 
 impl Translator {
     /// A translator under `topics`, starting from `detection` (the hub's last one, if any).
     pub fn new(topics: Topics, detection: Option<&Detection>) -> Self {
-        Self { topics, shown: detection.map(Shown::of) }
+        Self { topics, shown: detection.map(Shown::of), discovery: Vec::new() }
+    }
+
+    /// Publishes `discovery` (retained config messages) before the retained state after every
+    /// connection.
+    pub fn with_discovery(mut self, discovery: Vec<Message>) -> Self {
+        self.discovery = discovery;
+        self
     }
 
     /// The topics.
@@ -84,9 +93,12 @@ impl Translator {
         &self.topics
     }
 
-    /// The retained state as messages: availability `online`, the label and the detection.
+    /// The retained state as messages: the discovery messages (if any), availability `online`,
+    /// the label and the detection.
     pub fn retained(&self) -> Vec<Message> {
-        vec![self.topics.availability_message(true), self.label_message(), self.detection_message()]
+        let mut out = self.discovery.clone();
+        out.extend([self.topics.availability_message(true), self.label_message(), self.detection_message()]);
+        out
     }
 
     /// The messages `event` gives (none for a detection that changes nothing published).

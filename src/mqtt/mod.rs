@@ -10,6 +10,7 @@
 
 mod config;
 mod credentials;
+mod discovery;
 mod link;
 mod messages;
 #[cfg(test)]
@@ -88,11 +89,21 @@ pub fn start(cfg: &MqttConfig, hub: Arc<Hub>) -> Result<Publisher, MqttError> {
         let c = Credentials::read(path)?;
         options.set_credentials(c.user, c.password);
     }
+    let status = hub.status();
+    let mut translator = Translator::new(topics.clone(), status.detection.as_ref());
+    if let Some(prefix) = &cfg.discovery_prefix {
+        translator = translator.with_discovery(discovery::messages(
+            prefix,
+            options.client_id().as_str(),
+            &status.labels,
+            &topics,
+        ));
+    }
     let (client, connection) = Client::new(options, QUEUE);
     let events = hub.subscribe(EVENTS);
     let shared = Arc::new(Shared {
         client,
-        translator: Mutex::new(Translator::new(topics, hub.status().detection.as_ref())),
+        translator: Mutex::new(translator),
         dirty: AtomicBool::new(false),
         stop: AtomicBool::new(false),
         dropped: AtomicU64::new(0),

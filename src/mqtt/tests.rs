@@ -56,6 +56,10 @@ fn the_retained_state_is_what_was_last_published() {
     // A translator started from the hub's last detection begins there.
     let Event::Detection(d) = detection(Some("cat"), false, 0.9) else { unreachable!() };
     assert_eq!(Translator::new(Topics::new("t"), Some(&d)).retained()[1].payload, "cat");
+    // Discovery messages come first, so Home Assistant knows the entities before their states.
+    let ha = Message { topic: "ha/sensor/x/label/config".into(), payload: "{}".into(), retain: true };
+    let with = Translator::new(Topics::new("t"), None).with_discovery(vec![ha.clone()]).retained();
+    assert_eq!((with.len(), &with[0]), (4, &ha));
 }
 
 #[test]
