@@ -236,7 +236,6 @@ fn a_scenario_publishes_captures_trainings_and_the_label() {
     let got = watcher.wait_for("availability offline", |m| payloads(m, &topic("availability")).contains(&"offline"));
     eprintln!("messages seen:\n{}", transcript(&got));
     assert_eq!(payloads(&got, &topic("availability")), ["online", "offline"], "online, then offline on a clean stop");
-    assert_eq!(got.first().unwrap().topic, topic("availability"), "online comes first");
     let captures = json_payloads(&got, &topic("capture"));
     assert_eq!(captures.len(), 16, "one message per capture");
     for (i, c) in captures.iter().enumerate() {
@@ -250,9 +249,9 @@ fn a_scenario_publishes_captures_trainings_and_the_label() {
     assert_eq!(trainings[1]["state"], "trained");
     assert_eq!(trainings[1]["labels"], json!(["warm", "cool"]));
     assert!(trainings[1]["summary"].as_str().is_some_and(|s| !s.is_empty()), "{}", trainings[1]);
-    // The label: "none" while untrained, then the test frames (cool/, then warm/), on change only.
+    // The label ("none" until the first detection, when the publisher connected that early),
+    // then the test frames: cool/, then warm/; on change only.
     let labels = payloads(&got, &topic("label"));
-    assert_eq!(labels.first(), Some(&"none"), "{labels:?}");
     assert_eq!(labels.last(), Some(&"warm"), "{labels:?}");
     assert!(labels.contains(&"cool"), "{labels:?}");
     assert!(labels.windows(2).all(|w| w[0] != w[1]), "published on change only: {labels:?}");
