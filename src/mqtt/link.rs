@@ -49,7 +49,7 @@ impl Link {
                 self.broker
             )),
             None => Some(format!(
-                "MQTT: cannot reach the broker {} ({error}); retrying in the background (1 s to 60 s apart)",
+                "MQTT: cannot connect to the broker {} ({error}); retrying in the background (1 s to 60 s apart)",
                 self.broker
             )),
         };
@@ -66,7 +66,7 @@ mod tests {
     fn one_line_per_change_and_pauses_grow_to_a_minute() {
         let mut link = Link::new("pi:1883");
         let (line, pause) = link.failed("connection refused");
-        assert!(line.unwrap().contains("cannot reach the broker pi:1883 (connection refused)"));
+        assert!(line.unwrap().contains("cannot connect to the broker pi:1883 (connection refused)"));
         assert_eq!(pause, Duration::from_secs(1));
         let pauses: Vec<u64> = (0..8)
             .map(|_| {
