@@ -89,6 +89,8 @@ pub fn start(cfg: &MqttConfig, hub: Arc<Hub>) -> Result<Publisher, MqttError> {
         let c = Credentials::read(path)?;
         options.set_credentials(c.user, c.password);
     }
+    // Subscribed before the snapshot: a detection in between is in both, and changes nothing.
+    let events = hub.subscribe(EVENTS);
     let status = hub.status();
     let mut translator = Translator::new(topics.clone(), status.detection.as_ref());
     if let Some(prefix) = &cfg.discovery_prefix {
@@ -100,7 +102,6 @@ pub fn start(cfg: &MqttConfig, hub: Arc<Hub>) -> Result<Publisher, MqttError> {
         ));
     }
     let (client, connection) = Client::new(options, QUEUE);
-    let events = hub.subscribe(EVENTS);
     let shared = Arc::new(Shared {
         client,
         translator: Mutex::new(translator),
