@@ -19,6 +19,9 @@ pub struct MqttConfig {
     /// Seconds between keep-alive pings; the broker publishes the last will after 1.5 times this
     /// without one.
     pub keep_alive_s: u64,
+    /// Home Assistant MQTT discovery: the discovery prefix (Home Assistant's default is
+    /// `homeassistant`); left out, no discovery messages are published.
+    pub discovery_prefix: Option<String>,
 }
 
 impl Default for MqttConfig {
@@ -29,6 +32,7 @@ impl Default for MqttConfig {
             client_id: None,
             credentials_file: None,
             keep_alive_s: 30,
+            discovery_prefix: None,
         }
     }
 }
@@ -52,13 +56,9 @@ impl MqttConfig {
     /// Checks every value.
     pub fn validate(&self) -> Result<(), BadValue> {
         self.host_port()?;
-        let p = &self.topic_prefix;
-        if p.is_empty() || p.contains(['#', '+', '\0']) || p.starts_with('/') || p.ends_with('/') {
-            return Err(BadValue::new(
-                "mqtt.topic_prefix",
-                p,
-                "must be a topic without wildcards (#, +) or a leading/trailing /, e.g. \"teachcam\"",
-            ));
+        check_topic("mqtt.topic_prefix", &self.topic_prefix, "teachcam")?;
+        if let Some(p) = &self.discovery_prefix {
+            check_topic("mqtt.discovery_prefix", p, "homeassistant")?;
         }
         if let Some(id) = &self.client_id {
             if id.is_empty() || id.len() > 64 {
@@ -67,5 +67,34 @@ impl MqttConfig {
         }
         check_int("mqtt.keep_alive_s", self.keep_alive_s, 5, 3600, "seconds")?;
         Ok(())
+    }
+}
+
+/// Checks that `p` can start topics: not empty, no wildcards, no leading or trailing `/`.
+fn check_topic(key: &str, p: &str, example: &str) -> Result<(), BadValue> {
+    if p.is_empty() || p.contains(['#', '+', '\0']) || p.starts_with('/') || p.ends_with('/') {
+        return Err(BadValue::new(
+            key,
+            p,
+            format!("must be a topic without wildcards (#, +) or a leading/trailing /, e.g. \"{example}\""),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovery_prefix_is_checked_like_the_topic_prefix() {
+        let ok = MqttConfig { discovery_prefix: Some("homeassistant".into()), ..Default::default() };
+        assert!(ok.validate().is_ok());
+        for bad in ["", "ha/#", "/ha", "ha/"] {
+            let cfg = MqttConfig { discovery_prefix: Some(bad.into()), ..Default::default() };
+            assert_eq!(cfg.validate().unwrap_err().key, "mqtt.discovery_prefix", "{bad:?}");
+        }
+        let cfg = MqttConfig { keep_alive_s: 2, ..Default::default() };
+        assert_eq!(cfg.validate().unwrap_err().key, "mqtt.keep_alive_s");
     }
 }
