@@ -164,9 +164,9 @@ pub fn train_report(r: &TrainReport, warnings: &[String]) -> String {
 /// The open-set figures of a report in one line, if it has any.
 pub fn open_set_line(r: &TrainReport) -> Option<String> {
     let bg = r.background_lit_rate?;
-    let held = r.rejected_rate.map_or(String::new(), |x| format!("{} of the held-out examples, ", pct(x)));
+    let held = r.rejected_rate.map_or(String::new(), |x| format!("rejects {} of the held-out examples, ", pct(x)));
     Some(format!(
-        "\"nothing known\": rejects {held}lets {} of the background photos through (each checked against the others)",
+        "\"nothing known\": {held}lets {} of the background photos through (each checked against the others)",
         pct(bg)
     ))
 }
