@@ -161,7 +161,7 @@ fn import(config: &Config, label: &str, files: &[PathBuf], opts: Options) -> Res
         for f in chunk {
             match read_new(f, label, &limits, &store, &mut seen) {
                 Ok(bytes) => todo.push((f, bytes)),
-                Err(Skip::OtherLabel(e)) => tally.other_label.push((f.clone(), e)),
+                Err(Skip::OtherLabel(e)) => tally.other_label.push((f.clone(), *e)),
                 Err(Skip::Duplicate(why)) => tally.duplicates.push(format!("{}: {why}", f.display())),
                 Err(Skip::Failed(why)) => tally.failed.push(why),
             }
@@ -205,7 +205,7 @@ enum Skip {
     /// Its content is already stored under this label, or is in this import twice.
     Duplicate(String),
     /// Its content is stored under another label: this example.
-    OtherLabel(Entry),
+    OtherLabel(Box<Entry>),
     /// It cannot be read (the message names it).
     Failed(String),
 }
@@ -222,7 +222,7 @@ fn read_new(
     let digest = hex::encode(Sha256::digest(&bytes));
     if let Some(e) = store.find_by_sha256(&digest) {
         if e.label != label {
-            return Err(Skip::OtherLabel(e));
+            return Err(Skip::OtherLabel(Box::new(e)));
         }
         return Err(Skip::Duplicate(format!("already stored as {}/{}", e.label, e.id)));
     }

@@ -207,7 +207,7 @@ fn remove_many_and_relabel_are_all_or_nothing_and_durable() {
     assert!(matches!(&err, StoreError::UnknownExamples(ids) if ids == &["nope".to_string()]), "{err}");
     assert!(s.relabel(&[b.id.clone(), "nope".into()], "cat").is_err());
     assert_eq!(s.counts(), [("cat".to_string(), 2), ("dog".to_string(), 1)].into());
-    assert!(matches!(s.relabel(&[a.id.clone()], "../x"), Err(StoreError::BadLabel(_))));
+    assert!(matches!(s.relabel(std::slice::from_ref(&a.id), "../x"), Err(StoreError::BadLabel(_))));
 
     let was = s.relabel(&[a.id.clone(), a.id.clone()], "dog").unwrap();
     assert_eq!((was.len(), was[0].label.as_str()), (1, "cat"));
@@ -228,7 +228,7 @@ fn edits_move_changed_at_and_reset_empties_the_store() {
     // Pretend the examples were added long ago: a relabel dates the change now.
     tamper(dir.path(), "UPDATE examples SET added = 1000");
     assert_eq!(s.changed_at(), Some(1000));
-    s.relabel(&[a.id.clone()], "dog").unwrap();
+    s.relabel(std::slice::from_ref(&a.id), "dog").unwrap();
     assert!(s.changed_at().unwrap() >= added);
     tamper(dir.path(), "UPDATE meta SET value = '2000' WHERE key = 'examples_changed'");
     s.remove(&a.id).unwrap();
