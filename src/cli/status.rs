@@ -135,7 +135,7 @@ fn head_state(config: &Config, store: &crate::store::Store) -> (HeadJson, Vec<St
             let r = &h.report;
             let trained: usize = r.counts.iter().sum();
             let now = store.len();
-            let out_of_date = now != trained || store.changed_at().is_some_and(|t| t > h.trained_at);
+            let out_of_date = now != trained || changed_since(store, config, h.trained_at);
             lines.push(format!(
                 "head: trained {} on {} ({})",
                 age(h.trained_at),
@@ -186,6 +186,17 @@ fn head_state(config: &Config, store: &crate::store::Store) -> (HeadJson, Vec<St
         }
     };
     (json, lines)
+}
+
+/// True when the examples changed after the head was saved (its file's modification time,
+/// else the end of the second it was trained in).
+fn changed_since(store: &crate::store::Store, config: &Config, trained_at: u64) -> bool {
+    let saved_ms = std::fs::metadata(config.head_path())
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(trained_at * 1000 + 999, |d| d.as_millis() as u64);
+    store.changed_at_ms().is_some_and(|t| t > saved_ms)
 }
 
 /// True when `head` was trained on the configured model file and preprocessing (checked

@@ -7,8 +7,8 @@ use super::Entry;
 use rusqlite::{params, Connection, Transaction};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The `meta` key holding when examples were last removed or relabelled (seconds since the
-/// Unix epoch). Additions are dated by their own `added` column.
+/// The `meta` key holding when examples were last removed or relabelled (milliseconds since
+/// the Unix epoch). Additions are dated by their own `added` column (seconds).
 pub const CHANGED: &str = "examples_changed";
 
 /// Why an edit was refused (nothing was changed).
@@ -26,23 +26,23 @@ impl From<rusqlite::Error> for EditError {
     }
 }
 
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// Records, within `tx`, that the examples changed now.
 pub fn mark_changed(tx: &Connection) -> rusqlite::Result<()> {
     tx.prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2")?
-        .execute(params![CHANGED, now().to_string()])?;
+        .execute(params![CHANGED, now_ms().to_string()])?;
     Ok(())
 }
 
-/// When the examples last changed: the newest addition, removal or relabelling (seconds since
-/// the Unix epoch), if any.
-pub fn changed_at(conn: &Connection) -> rusqlite::Result<Option<u64>> {
+/// When the examples last changed: the newest addition (to the second, rounded down),
+/// removal or relabelling, in milliseconds since the Unix epoch, if any.
+pub fn changed_at_ms(conn: &Connection) -> rusqlite::Result<Option<u64>> {
     let added: Option<i64> = conn.query_row("SELECT max(added) FROM examples", [], |r| r.get(0))?;
     let edited = super::db::meta(conn, CHANGED)?.and_then(|v| v.parse::<i64>().ok());
-    Ok(added.max(edited).map(|t| t.max(0) as u64))
+    Ok(added.map(|s| s.saturating_mul(1000)).max(edited).map(|t| t.max(0) as u64))
 }
 
 /// The entries of `ids` (in the order given, duplicates once), or the ids not stored.

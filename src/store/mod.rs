@@ -290,10 +290,11 @@ impl Store {
         edit::list(&self.conn, label).map_err(db::err(&self.db_path()))
     }
 
-    /// When the examples last changed (an addition, removal or relabelling; seconds since the
-    /// Unix epoch), if ever: a head trained before then is out of date.
-    pub fn changed_at(&self) -> Option<u64> {
-        edit::changed_at(&self.conn).ok().flatten()
+    /// When the examples last changed (an addition, to the second rounded down, a removal or
+    /// a relabelling; milliseconds since the Unix epoch), if ever: a head saved before then is
+    /// out of date.
+    pub fn changed_at_ms(&self) -> Option<u64> {
+        edit::changed_at_ms(&self.conn).ok().flatten()
     }
 
     fn edit_err(&self) -> impl Fn(edit::EditError) -> StoreError + '_ {

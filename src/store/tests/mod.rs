@@ -223,18 +223,18 @@ fn remove_many_and_relabel_are_all_or_nothing_and_durable() {
 #[test]
 fn edits_move_changed_at_and_reset_empties_the_store() {
     let (dir, mut s, a, _) = store_with_two();
-    let added = s.changed_at().unwrap();
-    assert!(added > 0);
+    let added = s.changed_at_ms().unwrap();
+    assert!(added > 0 && added % 1000 == 0, "additions are dated to the second");
     // Pretend the examples were added long ago: a relabel dates the change now.
     tamper(dir.path(), "UPDATE examples SET added = 1000");
-    assert_eq!(s.changed_at(), Some(1000));
+    assert_eq!(s.changed_at_ms(), Some(1_000_000));
     s.relabel(std::slice::from_ref(&a.id), "dog").unwrap();
-    assert!(s.changed_at().unwrap() >= added);
+    assert!(s.changed_at_ms().unwrap() >= added);
     tamper(dir.path(), "UPDATE meta SET value = '2000' WHERE key = 'examples_changed'");
     s.remove(&a.id).unwrap();
-    assert!(s.changed_at().unwrap() >= added, "UNDO counts as a change too");
+    assert!(s.changed_at_ms().unwrap() >= added, "UNDO counts as a change too");
     assert_eq!(s.reset().unwrap(), 1);
-    assert!(s.is_empty() && s.changed_at().unwrap() >= added);
+    assert!(s.is_empty() && s.changed_at_ms().unwrap() >= added);
     let ro = Store::open_read_only(dir.path()).unwrap();
     assert!(ro.is_empty());
     let mut ro = ro;
