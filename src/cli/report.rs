@@ -30,7 +30,7 @@ pub fn metrics_table(m: &Metrics, thresholds: Option<&[f32]>) -> String {
     if thresholds.is_some() {
         s.push_str("  threshold: the confidence a label needs to light its LED (chosen in training for the best F1); below it, \"unsure\"\n");
     }
-    for w in unrecognised(m) {
+    for w in unrecognised(m).into_iter().chain(uneven(m)) {
         let _ = writeln!(s, "  warning: {w}");
     }
     s.push_str("  confusion (rows: true label, columns: predicted)\n");
@@ -65,6 +65,31 @@ pub fn unrecognised(m: &Metrics) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// Fewer images of a label than this among those checked make its row say little.
+const THIN: usize = 5;
+
+/// Warnings when the images checked are uneven: labels with very few of them, and, when one
+/// label has over twice the images of another, the mean of the labels' recalls (what the
+/// accuracy would be with as many images of each).
+pub fn uneven(m: &Metrics) -> Vec<String> {
+    let present: Vec<_> = m.per_label.iter().filter(|l| l.support > 0).collect();
+    let mut out: Vec<String> = present
+        .iter()
+        .filter(|l| l.support < THIN)
+        .map(|l| format!("{} has only {} here: its row says little", l.label, plural(l.support, "image")))
+        .collect();
+    let (min, max) = present.iter().fold((usize::MAX, 0), |(lo, hi), l| (lo.min(l.support), hi.max(l.support)));
+    if present.len() >= 2 && max > 2 * min {
+        let mean = present.iter().map(|l| l.recall).sum::<f32>() / present.len() as f32;
+        out.push(format!(
+            "the images are uneven ({}), so the accuracy mostly reflects the largest label; mean recall per label {}",
+            present.iter().map(|l| format!("{} {}", l.label, l.support)).collect::<Vec<_>>().join(", "),
+            pct(mean)
+        ));
+    }
+    out
 }
 
 /// z for a two-sided 95 % interval.
@@ -210,7 +235,12 @@ mod tests {
         let table = metrics_table(&m, Some(&[0.5, 0.5]));
         assert!(table.contains("warning: dog was never recognised: none of its 2 images"), "{table}");
         assert!(table.contains("support: ") && table.contains("threshold: "), "{table}");
-        let m = crate::metrics::evaluate(&labels, &[0, 1], &[0, 1]);
-        assert!(!metrics_table(&m, None).contains("warning"));
+        assert!(table.contains("dog has only 2 images here"), "{table}");
+        assert!(!table.contains("the images are uneven (cat 3, dog 2)"), "1.5× is even enough: {table}");
+        let m = crate::metrics::evaluate(&labels, &[0, 0, 0, 0, 0, 1, 1], &[0, 0, 0, 0, 0, 1, 0]);
+        let table = metrics_table(&m, None);
+        assert!(table.contains("uneven (cat 5, dog 2)") && table.contains("mean recall per label 75.0%"), "{table}");
+        let truth: Vec<usize> = (0..10).map(|i| i % 2).collect();
+        assert!(!metrics_table(&crate::metrics::evaluate(&labels, &truth, &truth), None).contains("warning"));
     }
 }
