@@ -29,7 +29,9 @@ pub fn run(config: &Config, json: bool) -> Result<()> {
     let warnings = report::train_warnings(&head.report, &config.labels);
     if json {
         let mut all = warnings;
-        all.extend(head.report.holdout.as_ref().map(report::unrecognised).unwrap_or_default());
+        if let Some(m) = &head.report.holdout {
+            all.extend(report::unrecognised(m).into_iter().chain(report::uneven(m)));
+        }
         println!("{}", serde_json::to_string_pretty(&Json { report: &head.report, warnings: all })?);
     } else {
         print!("{}", report::train_report(&head.report, &warnings));
