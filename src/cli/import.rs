@@ -9,11 +9,11 @@ use super::{collect_images, open_embedder, open_store};
 use crate::config::Config;
 use crate::embed::{Embedder, Embedding};
 use crate::imageio::{decode_checked, read_bytes, ImageLimits};
-use crate::store::{validate_label, NewExample, Origin, Store, StoreError};
+use crate::store::{validate_label, Entry, NewExample, Origin, Store, StoreError, DB_FILE};
 use anyhow::{bail, Result};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Files read ahead per core: the bytes of at most this many files per core are in memory.
@@ -22,11 +22,24 @@ const FILES_PER_CORE: usize = 2;
 /// Failed writes in a row after which the data folder is taken to be unwritable.
 const STORE_FAILURES_IN_A_ROW: usize = 3;
 
+/// `import` options beyond the label and paths.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Images already stored under another label are relabelled instead of skipped.
+    pub relabel: bool,
+    /// Print JSON instead of text (and no progress bar).
+    pub json: bool,
+}
+
 /// What became of the files so far.
 #[derive(Debug, Default)]
 struct Tally {
     added: usize,
     duplicates: Vec<String>,
+    /// Files whose image is stored under another label: the file and that example.
+    other_label: Vec<(PathBuf, Entry)>,
+    /// How many of `other_label` were given the imported label (`--relabel`).
+    relabelled: usize,
     failed: Vec<String>,
     store_failures_in_a_row: usize,
 }
@@ -71,8 +84,13 @@ fn store_unwritable(e: &StoreError) -> bool {
 
 /// A progress bar on stderr when it is a terminal, else a hidden one.
 pub(super) fn progress_bar(len: usize) -> indicatif::ProgressBar {
+    progress_bar_unless(len, false)
+}
+
+/// A progress bar on stderr when it is a terminal and not `quiet`, else a hidden one.
+fn progress_bar_unless(len: usize, quiet: bool) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
+    if quiet || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let style = indicatif::ProgressStyle::with_template("importing {pos}/{len} [{bar:30}] {eta} left")
@@ -92,9 +110,11 @@ pub(super) fn embed(
     embedder.embed(&img, mirrored).map_err(|e| e.to_string())
 }
 
-/// Adds the images under `paths` as examples of `label`, skipping duplicates; files that
-/// cannot be used are listed at the end, and make the command fail.
-pub fn run(config: &Config, label: &str, paths: &[PathBuf]) -> Result<()> {
+/// Adds the images under `paths` as examples of `label`, skipping duplicates (and relabelling
+/// images stored under another label, with `opts.relabel`); files that cannot be used are
+/// listed at the end, and make the command fail. A data folder this import created is removed
+/// again when the import fails with nothing stored.
+pub fn run(config: &Config, label: &str, paths: &[PathBuf], opts: Options) -> Result<()> {
     validate_label(label)?;
     let files = collect_images(paths)?;
     if files.is_empty() {
@@ -103,13 +123,34 @@ pub fn run(config: &Config, label: &str, paths: &[PathBuf]) -> Result<()> {
             paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
     }
+    let existed = config.data_dir.exists();
+    let result = import(config, label, &files, opts);
+    if result.is_err() && !existed {
+        remove_if_empty(&config.data_dir);
+    }
+    result
+}
+
+/// Removes a data folder that holds no examples and nothing but the database teachcam made.
+fn remove_if_empty(dir: &Path) {
+    if !Store::open_read_only(dir).is_ok_and(|s| s.is_empty()) {
+        return;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.join(format!("{DB_FILE}{suffix}")));
+    }
+    // Fails, leaving it, when anything else is in it.
+    let _ = std::fs::remove_dir(dir);
+}
+
+fn import(config: &Config, label: &str, files: &[PathBuf], opts: Options) -> Result<()> {
     let mut store = open_store(config)?;
     if let Some(why) = store.read_only() {
         bail!("data folder {} cannot be written ({why}); nothing was imported", config.data_dir.display());
     }
     let embedder = open_embedder(config)?;
     let limits = config.model.image_limits();
-    let bar = progress_bar(files.len());
+    let bar = progress_bar_unless(files.len(), opts.json);
     let mut tally = Tally::default();
     let mut seen = HashSet::new();
     let mut stopped = None;
@@ -118,8 +159,9 @@ pub fn run(config: &Config, label: &str, paths: &[PathBuf]) -> Result<()> {
         // Read and skip duplicates first, so no inference is spent on them.
         let mut todo = Vec::new();
         for f in chunk {
-            match read_new(f, &limits, &store, &mut seen) {
+            match read_new(f, label, &limits, &store, &mut seen) {
                 Ok(bytes) => todo.push((f, bytes)),
+                Err(Skip::OtherLabel(e)) => tally.other_label.push((f.clone(), *e)),
                 Err(Skip::Duplicate(why)) => tally.duplicates.push(format!("{}: {why}", f.display())),
                 Err(Skip::Failed(why)) => tally.failed.push(why),
             }
@@ -146,22 +188,42 @@ pub fn run(config: &Config, label: &str, paths: &[PathBuf]) -> Result<()> {
         }
     }
     bar.finish_and_clear();
-    report(&store, label, &tally, files.len(), stopped)
+    if opts.relabel && !tally.other_label.is_empty() && stopped.is_none() {
+        let ids: Vec<String> = tally.other_label.iter().map(|(_, e)| e.id.clone()).collect();
+        tally.relabelled = store.relabel(&ids, label)?.len();
+    }
+    if opts.json {
+        print_json(&store, label, &tally)?;
+    } else {
+        print_text(&store, label, &tally);
+    }
+    outcome(&tally, files.len(), stopped)
 }
 
 /// Why a file is not embedded.
 enum Skip {
-    /// Its content is already stored, or is in this import twice.
+    /// Its content is already stored under this label, or is in this import twice.
     Duplicate(String),
+    /// Its content is stored under another label: this example.
+    OtherLabel(Box<Entry>),
     /// It cannot be read (the message names it).
     Failed(String),
 }
 
 /// Reads `f` unless its content is already stored or was seen in this import.
-fn read_new(f: &Path, limits: &ImageLimits, store: &Store, seen: &mut HashSet<String>) -> Result<Vec<u8>, Skip> {
+fn read_new(
+    f: &Path,
+    label: &str,
+    limits: &ImageLimits,
+    store: &Store,
+    seen: &mut HashSet<String>,
+) -> Result<Vec<u8>, Skip> {
     let bytes = read_bytes(f, limits).map_err(|e| Skip::Failed(e.to_string()))?;
     let digest = hex::encode(Sha256::digest(&bytes));
     if let Some(e) = store.find_by_sha256(&digest) {
+        if e.label != label {
+            return Err(Skip::OtherLabel(Box::new(e)));
+        }
         return Err(Skip::Duplicate(format!("already stored as {}/{}", e.label, e.id)));
     }
     if !seen.insert(digest) {
@@ -170,24 +232,111 @@ fn read_new(f: &Path, limits: &ImageLimits, store: &Store, seen: &mut HashSet<St
     Ok(bytes)
 }
 
-/// Prints what was imported and skipped; fails when any file could not be imported.
-fn report(store: &Store, label: &str, t: &Tally, total: usize, stopped: Option<String>) -> Result<()> {
+/// Files skipped in all: already stored (under either label, unless relabelled) or failed.
+fn skipped(t: &Tally) -> usize {
+    t.duplicates.len() + t.other_label.len() - t.relabelled + t.failed.len()
+}
+
+/// Prints what was imported and skipped.
+fn print_text(store: &Store, label: &str, t: &Tally) {
     let now = store.counts().get(label).copied().unwrap_or(0);
+    let relabelled = if t.relabelled > 0 { format!(", relabelled {}", t.relabelled) } else { String::new() };
     println!(
-        "{label}: added {}, skipped {} ({} already stored, {} failed) ({now} stored)",
+        "{label}: added {}{relabelled}, skipped {} ({} already stored, {} failed) ({now} stored)",
         t.added,
-        t.duplicates.len() + t.failed.len(),
-        t.duplicates.len(),
+        skipped(t),
+        t.duplicates.len() + t.other_label.len() - t.relabelled,
         t.failed.len()
     );
     for s in &t.duplicates {
         println!("  skipped {s}");
     }
+    for (f, e) in &t.other_label {
+        match t.relabelled {
+            0 => println!("  skipped {}: already stored as {} (example {}), not {label}", f.display(), e.label, e.id),
+            _ => println!("  relabelled {}: example {} was {}, now {label}", f.display(), e.id, e.label),
+        }
+    }
+    if !t.other_label.is_empty() && t.relabelled == 0 {
+        println!(
+            "  {} stored under another label: if {} {label}, run the same import with --relabel (or `teachcam examples relabel ID... --to {label}`)",
+            if t.other_label.len() == 1 { "1 image is".to_string() } else { format!("{} images are", t.other_label.len()) },
+            if t.other_label.len() == 1 { "it shows" } else { "they show" }
+        );
+    }
     for s in &t.failed {
         println!("  failed {s}");
     }
+    for w in warnings(store) {
+        println!("warning: {w}");
+    }
+}
+
+/// Warnings about the examples now stored (imbalanced labels).
+fn warnings(store: &Store) -> Vec<String> {
+    let counts = store.counts();
+    crate::train::advice::imbalance(counts.iter().map(|(l, n)| (l.as_str(), *n))).into_iter().collect()
+}
+
+/// `import --json`.
+#[derive(serde::Serialize)]
+struct Json<'a> {
+    /// The imported label: added, relabelled, skipped, stored now.
+    labels: BTreeMap<&'a str, LabelJson>,
+    /// Files already stored under this label (or twice in this import), with why.
+    already_stored: &'a [String],
+    /// Files stored under another label: the file, that example's id and label.
+    other_label: Vec<OtherJson>,
+    /// Files that could not be imported, with why.
+    failed: &'a [String],
+    /// About the examples now stored (imbalanced labels).
+    warnings: Vec<String>,
+}
+
+#[derive(serde::Serialize)]
+struct LabelJson {
+    added: usize,
+    relabelled: usize,
+    skipped: usize,
+    stored: usize,
+}
+
+#[derive(serde::Serialize)]
+struct OtherJson {
+    file: String,
+    id: String,
+    label: String,
+    relabelled: bool,
+}
+
+fn print_json(store: &Store, label: &str, t: &Tally) -> Result<()> {
+    let stored = store.counts().get(label).copied().unwrap_or(0);
+    let counts = LabelJson { added: t.added, relabelled: t.relabelled, skipped: skipped(t), stored };
+    let other_label = t
+        .other_label
+        .iter()
+        .map(|(f, e)| OtherJson {
+            file: f.display().to_string(),
+            id: e.id.clone(),
+            label: e.label.clone(),
+            relabelled: t.relabelled > 0,
+        })
+        .collect();
+    let json = Json {
+        labels: [(label, counts)].into(),
+        already_stored: &t.duplicates,
+        other_label,
+        failed: &t.failed,
+        warnings: warnings(store),
+    };
+    println!("{}", serde_json::to_string_pretty(&json)?);
+    Ok(())
+}
+
+/// Fails when the import stopped or any file could not be imported.
+fn outcome(t: &Tally, total: usize, stopped: Option<String>) -> Result<()> {
     if let Some(why) = stopped {
-        let done = t.added + t.duplicates.len() + t.failed.len();
+        let done = t.added + t.duplicates.len() + t.other_label.len() + t.failed.len();
         bail!(
             "import stopped, {why}; {} of the {total} files were added before that, the other {} were not tried",
             t.added,

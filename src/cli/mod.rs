@@ -6,6 +6,7 @@ mod check;
 mod embed_many;
 mod errors;
 mod eval;
+mod examples;
 mod export;
 mod export_import;
 mod import;
@@ -66,6 +67,12 @@ pub enum Command {
         /// Image files or folders of images (or one dataset export).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Images already stored under another label get LABEL instead of being skipped.
+        #[arg(long, requires = "label")]
+        relabel: bool,
+        /// Print JSON: per label, how many were added and skipped, and why.
+        #[arg(long)]
+        json: bool,
     },
     /// Train the head on the stored examples, print held-out metrics, save it.
     Train {
@@ -95,7 +102,14 @@ pub enum Command {
         background: Option<PathBuf>,
     },
     /// Examples per label, head age and metrics.
-    Status,
+    Status {
+        /// Print JSON: counts per label, warnings, the head's state.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List, remove, relabel or reset the stored examples (fix what was taught).
+    #[command(subcommand)]
+    Examples(examples::ExamplesCommand),
     /// Verify the data folder (nothing is changed): every example's image and embedding.
     Check {
         /// Print JSON: examples, ids, damaged, stale, problems, ok.
@@ -207,17 +221,21 @@ pub fn run(cli: Cli) -> Result<()> {
         config.data_dir = d;
     }
     match cli.command {
-        Command::Import { label: Some(label), paths } => import::run(&config, &label, &paths),
-        Command::Import { label: None, paths } => match &paths[..] {
+        Command::Import { label: Some(label), paths, relabel, json } => {
+            import::run(&config, &label, &paths, import::Options { relabel, json })
+        }
+        Command::Import { label: None, paths, json: false, .. } => match &paths[..] {
             [export] => export_import::run(&config, export),
             _ => anyhow::bail!("import needs --label LABEL for image files; without it, give one dataset export"),
         },
+        Command::Import { label: None, json: true, .. } => anyhow::bail!("import --json needs --label LABEL"),
         Command::Export { out } => export::run_model(&config, &out),
         Command::ExportDataset { out } => export::run_dataset(&config, &out),
         Command::Train { json } => train_cmd::run(&config, json),
         Command::Predict { json, paths } => eval::predict(&config, &paths, json),
         Command::Eval { json, dir, background } => eval::eval(&config, &dir, background.as_deref(), json),
-        Command::Status => status::run(&config),
+        Command::Status { json } => status::run(&config, json),
+        Command::Examples(cmd) => examples::run(&config, &cmd),
         Command::Check { json } => check::run(&config, json),
         Command::Run => crate::daemon::run(&config),
         Command::Selftest { seconds } => selftest::run(&config, seconds),

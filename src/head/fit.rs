@@ -3,7 +3,7 @@
 //! probability is exactly 0 and it is never predicted, while the class indices stay those of
 //! the label order.
 
-use super::softmax::{fit as fit_softmax, FitParams};
+use super::softmax::{fit_weighted, FitParams};
 use super::{Features, Head, TrainReport, VERSION};
 use crate::config::{check_f32, check_int, BadValue};
 use crate::embed::ModelInfo;
@@ -61,6 +61,10 @@ pub struct HeadConfig {
     /// class minus that to the nearest background photo is below this (0 by default; higher
     /// rejects more, lower fewer; −2 never rejects).
     pub reject_margin: f32,
+    /// Weight each label equally in the loss, however many examples it has (each example of
+    /// a label with `n` of the `N` examples, `K` labels, counts `N / (K·n)` times), so that
+    /// a label with fewer examples is not simply predicted less often.
+    pub balance: bool,
 }
 
 impl Default for HeadConfig {
@@ -75,6 +79,7 @@ impl Default for HeadConfig {
             use_mirrored: true,
             background: BackgroundSource::Builtin,
             reject_margin: 0.0,
+            balance: true,
         }
     }
 }
@@ -98,6 +103,15 @@ impl HeadConfig {
 /// One training row: a raw embedding and its class index in the label order.
 pub type Row<'a> = (&'a [f32], usize);
 
+/// Per-row weights that give each of the `k` classes the same total weight: a row of a class
+/// with `n_c` of the `N` rows weighs `N / (k·n_c)` (1 for every row when the classes are
+/// balanced).
+pub fn balanced_weights(y: &[usize], k: usize) -> Vec<f32> {
+    let mut n = vec![0usize; k];
+    y.iter().for_each(|&c| n[c] += 1);
+    y.iter().map(|&c| y.len() as f32 / (k * n[c]) as f32).collect()
+}
+
 /// Fits a head with classes `labels` on `rows` (embeddings of the backbone `model`). The
 /// thresholds are `cfg.default_threshold` and the report is empty: training fills both in.
 pub fn fit(rows: &[Row<'_>], labels: &[String], model: &ModelInfo, cfg: &HeadConfig) -> Head {
@@ -110,7 +124,8 @@ pub fn fit(rows: &[Row<'_>], labels: &[String], model: &ModelInfo, cfg: &HeadCon
     let y: Vec<usize> =
         rows.iter().map(|(_, k)| taught.iter().position(|t| t == k).expect("taught lists every row's class")).collect();
     let params = FitParams { l2: cfg.l2, max_iters: cfg.max_iters, tolerance: 1e-4 };
-    let fitted = fit_softmax(x.view(), &y, taught.len(), params);
+    let weights = if cfg.balance { balanced_weights(&y, taught.len()) } else { vec![1.0; y.len()] };
+    let fitted = fit_weighted(x.view(), &y, &weights, taught.len(), params);
     let mut weights = vec![vec![0.0; model.dims]; labels.len()];
     let mut bias = vec![UNTAUGHT_BIAS; labels.len()];
     for (j, &k) in taught.iter().enumerate() {

@@ -59,21 +59,38 @@ fn max_curvature(x: ArrayView2<f32>) -> f32 {
 
 /// Fits `k` classes to rows `x` with integer labels `y` (each `< k`).
 pub fn fit(x: ArrayView2<f32>, y: &[usize], k: usize, p: FitParams) -> Fitted {
+    fit_weighted(x, y, &vec![1.0; y.len()], k, p)
+}
+
+/// Fits `k` classes to rows `x` with integer labels `y` (each `< k`), row `i` counting
+/// `weights[i]` times in the loss (a weighted mean: only the weights' ratios matter). Equal
+/// weights give exactly [`fit`].
+pub fn fit_weighted(x: ArrayView2<f32>, y: &[usize], weights: &[f32], k: usize, p: FitParams) -> Fitted {
     let (n, d) = x.dim();
     assert_eq!(n, y.len(), "one label per row");
+    assert_eq!(n, weights.len(), "one weight per row");
     assert!(n > 0 && k >= 2, "need rows and at least two classes");
+    let total: f32 = weights.iter().sum();
+    assert!(total > 0.0 && weights.iter().all(|w| w.is_finite() && *w >= 0.0), "weights are finite, ≥ 0, not all 0");
+    // Each row's share of the mean loss, as a column to scale per-row terms.
+    let share = Array1::from_iter(weights.iter().map(|w| w / total)).insert_axis(Axis(1));
     let mut onehot = Array2::<f32>::zeros((n, k));
     for (i, &c) in y.iter().enumerate() {
         onehot[[i, c]] = 1.0;
     }
-    // Böhning's bound: the mean cross-entropy's Hessian is at most ½·(XᵀX/N + 1) (bias included).
-    let lipschitz = 0.5 * (max_curvature(x) + 1.0) + p.l2;
+    // Böhning's bound: the weighted mean cross-entropy's Hessian is at most
+    // ½·(XᵀSX + 1) (bias included), S the rows' shares; XᵀSX/… = X'ᵀX'/N with X' = √(N·S)·X.
+    let equal = weights.iter().all(|w| *w == weights[0]);
+    let curvature =
+        if equal { max_curvature(x) } else { max_curvature((&x * &share.mapv(|s| (s * n as f32).sqrt())).view()) };
+    let lipschitz = 0.5 * (curvature + 1.0) + p.l2;
     let step = 1.0 / lipschitz;
     let grad = |w: &Array2<f32>, b: &Array1<f32>| {
         let mut z = x.dot(&w.t()) + b;
         softmax_rows(&mut z);
-        let loss = -(&z.mapv(|v| v.max(1e-12).ln()) * &onehot).sum() / n as f32;
-        let g = (z - &onehot) / n as f32;
+        let log_p = z.mapv(|v| v.max(1e-12).ln()) * &onehot;
+        let loss = if equal { -log_p.sum() / n as f32 } else { -(log_p * &share).sum() };
+        let g = if equal { (z - &onehot) / n as f32 } else { (z - &onehot) * &share };
         let gw = g.t().dot(&x) + &(w * p.l2);
         let gb = g.sum_axis(Axis(0));
         (gw, gb, loss)
@@ -151,6 +168,23 @@ mod tests {
         let strong = fit(x.view(), &y, 3, FitParams { l2: 1e-1, ..P });
         let norm = |f: &Fitted| f.w.iter().map(|v| v * v).sum::<f32>();
         assert!(norm(&strong) < norm(&weak));
+    }
+
+    #[test]
+    fn equal_weights_are_the_plain_fit_and_weights_act_like_repeated_rows() {
+        let (x, y) = blobs(5);
+        assert_eq!(fit_weighted(x.view(), &y, &vec![2.5; y.len()], 3, P), fit(x.view(), &y, 3, P));
+        // Class 0 weighted 3× fits like class 0's rows repeated 3 times.
+        let w: Vec<f32> = y.iter().map(|&c| if c == 0 { 3.0 } else { 1.0 }).collect();
+        let weighted = fit_weighted(x.view(), &y, &w, 3, FitParams { max_iters: 3000, tolerance: 1e-6, ..P });
+        let rows: Vec<usize> =
+            (0..y.len()).flat_map(|i| std::iter::repeat_n(i, if y[i] == 0 { 3 } else { 1 })).collect();
+        let xr = x.select(Axis(0), &rows);
+        let yr: Vec<usize> = rows.iter().map(|&i| y[i]).collect();
+        let repeated = fit(xr.view(), &yr, 3, FitParams { max_iters: 3000, tolerance: 1e-6, ..P });
+        let diff = (&weighted.w - &repeated.w).iter().fold(0f32, |m, v| m.max(v.abs()));
+        assert!(diff < 1e-3, "max weight difference {diff}");
+        assert!((weighted.loss - repeated.loss).abs() < 1e-4, "{} vs {}", weighted.loss, repeated.loss);
     }
 
     #[test]

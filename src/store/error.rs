@@ -59,4 +59,7 @@ pub enum StoreError {
         /// Why it is read-only.
         reason: String,
     },
+    /// Examples asked for by id are not stored (nothing was changed).
+    #[error("no example with id {}; see `teachcam examples list`; nothing was changed", .0.join(", "))]
+    UnknownExamples(Vec<String>),
 }

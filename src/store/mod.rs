@@ -8,10 +8,12 @@
 //! - A data folder in the older file layout ([`legacy`]) is migrated on first writable open,
 //!   in one transaction, then its files are moved to `DATA/migrated-files/` (never deleted).
 //! - Damaged examples are moved to `DATA/quarantine/` with a note ([`Store::quarantine`]),
-//!   never deleted; nothing is deleted except by an explicit [`Store::remove`].
+//!   never deleted; nothing is deleted except by an explicit [`Store::remove`],
+//!   [`Store::remove_many`] or [`Store::reset`].
 
 mod check;
 mod db;
+mod edit;
 pub mod embfile;
 mod error;
 pub mod index;
@@ -260,6 +262,46 @@ impl Store {
     pub fn remove(&mut self, id: &str) -> Result<Option<Entry>, StoreError> {
         self.writable()?;
         rows::remove(&self.conn, id).map_err(db::err(&self.db_path()))
+    }
+
+    /// Removes the examples `ids` in one transaction: all of them, or none (an error naming
+    /// the unknown ids) when any is not stored. Returns their entries.
+    pub fn remove_many(&mut self, ids: &[String]) -> Result<Vec<Entry>, StoreError> {
+        self.writable()?;
+        edit::remove(&mut self.conn, ids).map_err(self.edit_err())
+    }
+
+    /// Gives the examples `ids` the label `to` in one transaction: all of them, or none (an
+    /// error naming the unknown ids) when any is not stored. Returns their entries as they were.
+    pub fn relabel(&mut self, ids: &[String], to: &str) -> Result<Vec<Entry>, StoreError> {
+        self.writable()?;
+        validate_label(to)?;
+        edit::relabel(&mut self.conn, ids, to).map_err(self.edit_err())
+    }
+
+    /// Removes every example in one transaction; returns how many there were.
+    pub fn reset(&mut self) -> Result<usize, StoreError> {
+        self.writable()?;
+        edit::reset(&mut self.conn).map_err(db::err(&self.db_path()))
+    }
+
+    /// The entries of one label, or all, in capture order.
+    pub fn list(&self, label: Option<&str>) -> Result<Vec<Entry>, StoreError> {
+        edit::list(&self.conn, label).map_err(db::err(&self.db_path()))
+    }
+
+    /// When the examples last changed (an addition, to the second rounded down, a removal or
+    /// a relabelling; milliseconds since the Unix epoch), if ever: a head saved before then is
+    /// out of date.
+    pub fn changed_at_ms(&self) -> Option<u64> {
+        edit::changed_at_ms(&self.conn).ok().flatten()
+    }
+
+    fn edit_err(&self) -> impl Fn(edit::EditError) -> StoreError + '_ {
+        move |e| match e {
+            edit::EditError::Unknown(ids) => StoreError::UnknownExamples(ids),
+            edit::EditError::Db(e) => db::err(&self.db_path())(e),
+        }
     }
 
     /// The image bytes of an example.

@@ -118,10 +118,13 @@ pub fn update_embedding(conn: &Connection, id: &str, e: &Embedding, model: &Mode
     Ok(())
 }
 
-/// Removes an example; returns its entry.
+/// Removes an example, recording the change (one transaction); returns its entry.
 pub fn remove(conn: &Connection, id: &str) -> rusqlite::Result<Option<Entry>> {
     let Some(e) = entries(conn, "WHERE id = ?1", [id])?.pop() else { return Ok(None) };
-    conn.prepare_cached("DELETE FROM examples WHERE id = ?1")?.execute([id])?;
+    let tx = conn.unchecked_transaction()?;
+    tx.prepare_cached("DELETE FROM examples WHERE id = ?1")?.execute([id])?;
+    super::edit::mark_changed(&tx)?;
+    tx.commit()?;
     Ok(Some(e))
 }
 

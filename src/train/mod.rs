@@ -2,6 +2,7 @@
 //! best-F1 thresholds, the original model's zero-shot baseline), then the final head on all
 //! examples.
 
+pub mod advice;
 pub mod background;
 mod examples;
 

@@ -178,3 +178,44 @@ fn load_examples_re_embeds_a_nan_cache_from_its_image() {
     let labels = class_order(&[], ["cat", "dog"]);
     train(&loaded.examples, &labels, embedder.info(), &HeadConfig::default(), None).expect("trains");
 }
+
+/// `n` examples of `label` whose embedding leans `lean` towards axis 1 over axis 0, in a lot
+/// of noise: the two labels overlap.
+fn overlapping(label: &str, lean: f32, n: usize, rng: &mut impl Rng) -> Vec<Example> {
+    let mut out = examples(label, 0, n, rng);
+    for e in &mut out {
+        let v: Vec<f32> = (0..16).map(|_| rng.random_range(0.0..2.0)).collect();
+        e.embedding.vector = v;
+        e.embedding.vector[0] += 1.0 - lean;
+        e.embedding.vector[1] += lean;
+        e.embedding.mirrored = None;
+    }
+    out
+}
+
+#[test]
+fn balanced_training_keeps_finding_the_label_with_few_examples() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let mut taught = overlapping("cat", 0.0, 300, &mut rng);
+    taught.extend(overlapping("dog", 1.0, 10, &mut rng));
+    let fresh_dogs = overlapping("dog", 1.0, 200, &mut rng);
+    let labels = class_order(&[], taught.iter().map(|e| e.entry.label.as_str()));
+    let recall = |balance: bool| {
+        let cfg = HeadConfig { balance, ..HeadConfig::default() };
+        let head = train(&taught, &labels, &model(), &cfg, None).unwrap();
+        fresh_dogs.iter().filter(|e| head.predict(&e.embedding.vector).index == 1).count()
+    };
+    let (plain, balanced) = (recall(false), recall(true));
+    assert!(balanced >= 150 && plain + 50 <= balanced, "dogs found of 200: plain {plain}, balanced {balanced}");
+}
+
+#[test]
+fn balanced_labels_train_exactly_as_before() {
+    let all = dataset(20);
+    let labels = class_order(&[], all.iter().map(|e| e.entry.label.as_str()));
+    let head = |balance| {
+        let h = train(&all, &labels, &model(), &HeadConfig { balance, ..HeadConfig::default() }, None).unwrap();
+        (h.weights, h.bias, h.thresholds)
+    };
+    assert_eq!(head(true), head(false), "equal counts: every weight 1, the same fit bit for bit");
+}

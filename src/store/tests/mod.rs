@@ -197,3 +197,46 @@ fn a_newer_schema_is_refused_with_a_message() {
     let e = Store::open_read_only(dir.path()).unwrap_err();
     assert!(e.to_string().contains("newer teachcam"), "{e}");
 }
+
+#[test]
+fn remove_many_and_relabel_are_all_or_nothing_and_durable() {
+    let (dir, mut s, a, b) = store_with_two();
+    let c = add(&mut s, "cat", b"jpeg-c", "jpg", &emb(3.0), "c.jpg").unwrap();
+    // An unknown id among known ones: nothing changes, the error names it.
+    let err = s.remove_many(&[a.id.clone(), "nope".into()]).unwrap_err();
+    assert!(matches!(&err, StoreError::UnknownExamples(ids) if ids == &["nope".to_string()]), "{err}");
+    assert!(s.relabel(&[b.id.clone(), "nope".into()], "cat").is_err());
+    assert_eq!(s.counts(), [("cat".to_string(), 2), ("dog".to_string(), 1)].into());
+    assert!(matches!(s.relabel(std::slice::from_ref(&a.id), "../x"), Err(StoreError::BadLabel(_))));
+
+    let was = s.relabel(&[a.id.clone(), a.id.clone()], "dog").unwrap();
+    assert_eq!((was.len(), was[0].label.as_str()), (1, "cat"));
+    let gone = s.remove_many(&[c.id.clone(), b.id.clone()]).unwrap();
+    assert_eq!(gone.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), [c.id.as_str(), b.id.as_str()]);
+    drop(s);
+    let s = Store::open_read_only(dir.path()).unwrap();
+    assert_eq!(s.counts(), [("dog".to_string(), 1)].into(), "the edits survive reopening");
+    assert_eq!(s.list(Some("dog")).unwrap()[0].id, a.id);
+    assert!(s.list(Some("cat")).unwrap().is_empty());
+}
+
+#[test]
+fn edits_move_changed_at_and_reset_empties_the_store() {
+    let (dir, mut s, a, _) = store_with_two();
+    let added = s.changed_at_ms().unwrap();
+    assert!(added > 0 && added % 1000 == 0, "additions are dated to the second");
+    // Pretend the examples were added long ago: a relabel dates the change now.
+    tamper(dir.path(), "UPDATE examples SET added = 1000");
+    assert_eq!(s.changed_at_ms(), Some(1_000_000));
+    s.relabel(std::slice::from_ref(&a.id), "dog").unwrap();
+    assert!(s.changed_at_ms().unwrap() >= added);
+    tamper(dir.path(), "UPDATE meta SET value = '2000' WHERE key = 'examples_changed'");
+    s.remove(&a.id).unwrap();
+    assert!(s.changed_at_ms().unwrap() >= added, "UNDO counts as a change too");
+    assert_eq!(s.reset().unwrap(), 1);
+    assert!(s.is_empty() && s.changed_at_ms().unwrap() >= added);
+    let ro = Store::open_read_only(dir.path()).unwrap();
+    assert!(ro.is_empty());
+    let mut ro = ro;
+    assert!(matches!(ro.reset(), Err(StoreError::NotWritable { .. })));
+}
