@@ -347,6 +347,10 @@ impl Daemon {
         match self.teacher.start_training() {
             Ok(n) => {
                 log::info!("training on {n} examples…");
+                let counts = self.teacher.counts();
+                if let Some(w) = crate::train::advice::imbalance(counts.iter().map(|(l, n)| (l.as_str(), *n))) {
+                    log::warn!("{w}");
+                }
                 self.hub.training_started(n);
                 self.display.feedback.training(true, now);
             }
