@@ -38,8 +38,10 @@ for v in seconds frames; do
 done
 [ "$seconds" -ge 6 ] || { echo "bench-mqtt: --seconds must be at least 6" >&2; exit 2; }
 mosquitto=$(command -v mosquitto || echo /usr/sbin/mosquitto)
-[ -x "$mosquitto" ] && command -v mosquitto_sub >/dev/null \
-    || { echo "bench-mqtt: needs mosquitto and mosquitto_sub (apt-get install mosquitto mosquitto-clients)" >&2; exit 1; }
+if [ ! -x "$mosquitto" ] || ! command -v mosquitto_sub >/dev/null; then
+    echo "bench-mqtt: needs mosquitto and mosquitto_sub (apt-get install mosquitto mosquitto-clients)" >&2
+    exit 1
+fi
 photos=${TEACHCAM_DATA_DIR:-../shared/data/catsdogs}
 [ -d "$photos/test/cat" ] || { echo "bench-mqtt: no photos at $photos/test/cat (set TEACHCAM_DATA_DIR)" >&2; exit 1; }
 photos=$(cd "$photos" && pwd)

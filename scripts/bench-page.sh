@@ -46,9 +46,15 @@ trap cleanup EXIT
 
 mkdir -p "$work/frames"
 i=0
-for f in $(ls "$photos/test/cat" | sort | head -20); do ln -s "$photos/test/cat/$f" "$work/frames/$(printf %03d $i)a.jpg"; i=$((i+1)); done
+while IFS= read -r f; do
+  ln -s "$f" "$work/frames/$(printf %03d $i)a.jpg"
+  i=$((i+1))
+done < <(find "$photos/test/cat" -maxdepth 1 -name '*.jpg' | sort | head -20)
 i=0
-for f in $(ls "$photos/test/dog" | sort | head -20); do ln -s "$photos/test/dog/$f" "$work/frames/$(printf %03d $i)b.jpg"; i=$((i+1)); done
+while IFS= read -r f; do
+  ln -s "$f" "$work/frames/$(printf %03d $i)b.jpg"
+  i=$((i+1))
+done < <(find "$photos/test/dog" -maxdepth 1 -name '*.jpg' | sort | head -20)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$work/teachcam.toml" <<EOF
 data_dir = "$work/data"
@@ -69,7 +75,8 @@ listen = "127.0.0.1:$port"
 view_fps = 5.0
 EOF
 for label in cat dog; do
-  "$tc" --config "$work/teachcam.toml" import --label "$label" $(ls -d "$photos/train/$label"/* | sort | head -10) >/dev/null
+  mapfile -t files < <(find "$photos/train/$label" -maxdepth 1 -name '*.jpg' | sort | head -10)
+  "$tc" --config "$work/teachcam.toml" import --label "$label" "${files[@]}" >/dev/null
 done
 "$tc" --config "$work/teachcam.toml" train >/dev/null
 RUST_LOG=warn "$tc" --config "$work/teachcam.toml" run 2>"$work/daemon.log" &
