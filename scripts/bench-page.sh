@@ -34,6 +34,8 @@ for tool in curl jq; do
 done
 photos="$(cd "${TEACHCAM_DATA_DIR:-../shared/data/catsdogs}" && pwd)"
 . scripts/lib/teachcam.sh
+BENCH_NAME=bench-page
+. scripts/lib/bench.sh
 tc=$(teachcam_binary)
 work=$(mktemp -d /tmp/teachcam-bench-page.XXXXXX)
 pids=()
@@ -44,17 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$work/frames"
-i=0
-while IFS= read -r f; do
-  ln -s "$f" "$work/frames/$(printf %03d $i)a.jpg"
-  i=$((i+1))
-done < <(find "$photos/test/cat" -maxdepth 1 -name '*.jpg' | sort | head -20)
-i=0
-while IFS= read -r f; do
-  ln -s "$f" "$work/frames/$(printf %03d $i)b.jpg"
-  i=$((i+1))
-done < <(find "$photos/test/dog" -maxdepth 1 -name '*.jpg' | sort | head -20)
+bench_link_frames "$photos" 40 "$work/frames"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$work/teachcam.toml" <<EOF
 data_dir = "$work/data"
@@ -74,11 +66,7 @@ enabled = true
 listen = "127.0.0.1:$port"
 view_fps = 5.0
 EOF
-for label in cat dog; do
-  mapfile -t files < <(find "$photos/train/$label" -maxdepth 1 -name '*.jpg' | sort | head -10)
-  "$tc" --config "$work/teachcam.toml" import --label "$label" "${files[@]}" >/dev/null
-done
-"$tc" --config "$work/teachcam.toml" train >/dev/null
+bench_trained_data "$tc" "$photos" "$work/data" 10
 RUST_LOG=warn "$tc" --config "$work/teachcam.toml" run 2>"$work/daemon.log" &
 daemon=$!
 pids+=("$daemon")
