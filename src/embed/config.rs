@@ -35,6 +35,10 @@ pub struct ModelConfig {
     /// Run depthwise convolutions with teachcam's own operator ([`super::dwconv`]) instead of
     /// tract's (measured faster on x86-64 and aarch64; off only to compare).
     pub own_depthwise: bool,
+    /// Run pointwise (1×1) convolutions with teachcam's own operator ([`super::pwconv`]) on
+    /// aarch64, where it is measured faster than tract's matrix kernels (elsewhere tract's are
+    /// faster and this has no effect); off only to compare.
+    pub own_pointwise: bool,
     /// Where the analysed model is cached for a fast start: `"auto"` (see
     /// [`super::cache::cache_dir`]), `"off"`, or a folder.
     pub cache: String,
@@ -66,6 +70,7 @@ impl Default for ModelConfig {
             threads: 1,
             cache: "auto".into(),
             own_depthwise: true,
+            own_pointwise: true,
             max_image_pixels: DEFAULT_MAX_PIXELS,
             max_image_bytes: DEFAULT_MAX_BYTES,
         }

@@ -11,6 +11,7 @@ pub mod fake;
 pub mod fold;
 pub mod imagenet;
 pub mod preprocess;
+pub mod pwconv;
 pub mod tract_backend;
 
 pub use config::ModelConfig;

@@ -57,6 +57,10 @@ pub fn optimised(cfg: &ModelConfig, pre: &Preprocess) -> Result<(TypedModel, Str
         let n = super::dwconv::rewrite(&mut typed).map_err(not_onnx)?;
         log::debug!("{n} depthwise convolutions run by teachcam's own operator");
     }
+    if cfg.own_pointwise && cfg!(target_arch = "aarch64") {
+        let n = super::pwconv::rewrite(&mut typed).map_err(not_onnx)?;
+        log::debug!("{n} pointwise convolutions run by teachcam's own operator");
+    }
     let typed = typed.into_optimized().map_err(|e| EmbedError::NotOnnx {
         path: path.clone(),
         reason: format!("cannot run it on a {shape:?} input ({e:#}); check model.input_size and model.layout"),

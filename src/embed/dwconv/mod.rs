@@ -264,13 +264,13 @@ fn plan(model: &TypedModel, id: usize) -> TractResult<Option<DepthwiseConv>> {
 }
 
 /// The values of an f32 tensor.
-fn floats(t: &Tensor) -> TractResult<Vec<f32>> {
+pub(super) fn floats(t: &Tensor) -> TractResult<Vec<f32>> {
     Ok(t.try_as_plain_ram()?.as_slice::<f32>()?.to_vec())
 }
 
 /// If node `id`'s only consumer is `Max` or `Min` with a scalar constant, that node and the
 /// clamp it adds (`lo`, `hi`).
-fn clamp_after(model: &TypedModel, id: usize) -> TractResult<Option<(usize, f32, f32)>> {
+pub(super) fn clamp_after(model: &TypedModel, id: usize) -> TractResult<Option<(usize, f32, f32)>> {
     let node = model.node(id);
     if node.outputs.len() != 1
         || node.outputs[0].successors.len() != 1
