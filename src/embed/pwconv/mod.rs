@@ -264,7 +264,7 @@ fn plan(model: &TypedModel, id: usize) -> TractResult<Option<(PointwiseConv, usi
     let pixels: usize = spatial.iter().map(|&(a, _)| in_shape[a]).product();
     // The pixels in the same order in and out, each side all before or all after the channels.
     spatial.sort();
-    if pixels < 4 || depth == 0 || outputs == 0 || !spatial.windows(2).all(|s| s[0].1 < s[1].1) {
+    if depth == 0 || outputs == 0 || !spatial.windows(2).all(|s| s[0].1 < s[1].1) {
         return Ok(None);
     }
     let side = |channels: usize, positions: &mut dyn Iterator<Item = usize>| {
@@ -282,6 +282,9 @@ fn plan(model: &TypedModel, id: usize) -> TractResult<Option<(PointwiseConv, usi
     else {
         return Ok(None);
     };
+    // One pixel (the classifier's matrix-vector product): both layouts are the same; the rows
+    // tile reads the input's channels four at a time.
+    let (in_first, out_first) = if spatial.is_empty() { (false, false) } else { (in_first, out_first) };
     let form = match (in_first, out_first) {
         (true, false) => Form::ChwToHwc,
         (true, true) => Form::ChwToChw,
