@@ -138,66 +138,90 @@ impl Run<'_> {
             let taps = self.kx.len();
             if taps == 0 {
                 // Nothing of the kernel row falls inside the input.
-            } else if P <= 2 {
-                // One kernel row at a time in a NEON loop: per tap one `LD1 {4 registers}` of
-                // weights and one per pixel, each with its step to the next tap built in (the
-                // intrinsics compile to twice as many loads plus the pointer arithmetic).
+            } else if P <= 2 && !self.ky.is_empty() {
+                // The whole kernel in one NEON loop: per tap one `LD1 {4 registers}` of weights
+                // and one per pixel, each with its step to the next tap built in, and a skip to
+                // the next kernel row (the intrinsics compile to twice as many loads plus the
+                // pointer arithmetic).
                 let step = self.channels * 4;
-                for ky in self.ky.clone() {
-                    let tp = self.taps.as_ptr().add((ky * self.kw + self.kx.start) * self.channels + self.cb);
-                    let i0 = input.add(self.at(ky, self.kx.start, 0));
-                    let (first, second) = acc.split_at_mut(1);
-                    let [a0, a1, a2, a3] = &mut first[0];
-                    if let Some([a4, a5, a6, a7]) = second.first_mut() {
-                        let i1 = input.add(self.at(ky, self.kx.start, 1));
-                        std::arch::asm!(
-                            "2:",
-                            "ld1 {{v16.4s, v17.4s, v18.4s, v19.4s}}, [{tp}], {step}",
-                            "ld1 {{v20.4s, v21.4s, v22.4s, v23.4s}}, [{i0}], {step}",
-                            "ld1 {{v24.4s, v25.4s, v26.4s, v27.4s}}, [{i1}], {step}",
-                            "fmla v0.4s, v20.4s, v16.4s",
-                            "fmla v1.4s, v21.4s, v17.4s",
-                            "fmla v2.4s, v22.4s, v18.4s",
-                            "fmla v3.4s, v23.4s, v19.4s",
-                            "fmla v4.4s, v24.4s, v16.4s",
-                            "fmla v5.4s, v25.4s, v17.4s",
-                            "fmla v6.4s, v26.4s, v18.4s",
-                            "fmla v7.4s, v27.4s, v19.4s",
-                            "subs {n}, {n}, #1",
-                            "b.ne 2b",
-                            n = inout(reg) taps => _,
-                            tp = inout(reg) tp => _,
-                            i0 = inout(reg) i0 => _,
-                            i1 = inout(reg) i1 => _,
-                            step = in(reg) step,
-                            inout("v0") *a0, inout("v1") *a1, inout("v2") *a2, inout("v3") *a3,
-                            inout("v4") *a4, inout("v5") *a5, inout("v6") *a6, inout("v7") *a7,
-                            out("v16") _, out("v17") _, out("v18") _, out("v19") _,
-                            out("v20") _, out("v21") _, out("v22") _, out("v23") _,
-                            out("v24") _, out("v25") _, out("v26") _, out("v27") _,
-                            options(nostack, readonly),
-                        );
-                    } else {
-                        std::arch::asm!(
-                            "2:",
-                            "ld1 {{v16.4s, v17.4s, v18.4s, v19.4s}}, [{tp}], {step}",
-                            "ld1 {{v20.4s, v21.4s, v22.4s, v23.4s}}, [{i0}], {step}",
-                            "fmla v0.4s, v20.4s, v16.4s",
-                            "fmla v1.4s, v21.4s, v17.4s",
-                            "fmla v2.4s, v22.4s, v18.4s",
-                            "fmla v3.4s, v23.4s, v19.4s",
-                            "subs {n}, {n}, #1",
-                            "b.ne 2b",
-                            n = inout(reg) taps => _,
-                            tp = inout(reg) tp => _,
-                            i0 = inout(reg) i0 => _,
-                            step = in(reg) step,
-                            inout("v0") *a0, inout("v1") *a1, inout("v2") *a2, inout("v3") *a3,
-                            out("v16") _, out("v17") _, out("v18") _, out("v19") _,
-                            out("v20") _, out("v21") _, out("v22") _, out("v23") _,
-                            options(nostack, readonly),
-                        );
-                    }
+                let tskip = (self.kw - taps) * step;
+                let iskip = (self.w - taps) * step;
+                let (ky, kx) = (self.ky.start, self.kx.start);
+                let tp = self.taps.as_ptr().add((ky * self.kw + kx) * self.channels + self.cb);
+                let i0 = input.add(self.at(ky, kx, 0));
+                let rows = self.ky.len();
+                let (first, second) = acc.split_at_mut(1);
+                let [a0, a1, a2, a3] = &mut first[0];
+                if let Some([a4, a5, a6, a7]) = second.first_mut() {
+                    let i1 = input.add(self.at(ky, kx, 1));
+                    std::arch::asm!(
+                        "3:",
+                        "mov {n}, {taps}",
+                        "2:",
+                        "ld1 {{v16.4s, v17.4s, v18.4s, v19.4s}}, [{tp}], {step}",
+                        "ld1 {{v20.4s, v21.4s, v22.4s, v23.4s}}, [{i0}], {step}",
+                        "ld1 {{v24.4s, v25.4s, v26.4s, v27.4s}}, [{i1}], {step}",
+                        "fmla v0.4s, v20.4s, v16.4s",
+                        "fmla v1.4s, v21.4s, v17.4s",
+                        "fmla v2.4s, v22.4s, v18.4s",
+                        "fmla v3.4s, v23.4s, v19.4s",
+                        "fmla v4.4s, v24.4s, v16.4s",
+                        "fmla v5.4s, v25.4s, v17.4s",
+                        "fmla v6.4s, v26.4s, v18.4s",
+                        "fmla v7.4s, v27.4s, v19.4s",
+                        "subs {n}, {n}, #1",
+                        "b.ne 2b",
+                        "add {tp}, {tp}, {tskip}",
+                        "add {i0}, {i0}, {iskip}",
+                        "add {i1}, {i1}, {iskip}",
+                        "subs {rows}, {rows}, #1",
+                        "b.ne 3b",
+                        n = out(reg) _,
+                        rows = inout(reg) rows => _,
+                        taps = in(reg) taps,
+                        tp = inout(reg) tp => _,
+                        i0 = inout(reg) i0 => _,
+                        i1 = inout(reg) i1 => _,
+                        step = in(reg) step,
+                        tskip = in(reg) tskip,
+                        iskip = in(reg) iskip,
+                        inout("v0") *a0, inout("v1") *a1, inout("v2") *a2, inout("v3") *a3,
+                        inout("v4") *a4, inout("v5") *a5, inout("v6") *a6, inout("v7") *a7,
+                        out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+                        out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+                        out("v24") _, out("v25") _, out("v26") _, out("v27") _,
+                        options(nostack, readonly),
+                    );
+                } else {
+                    std::arch::asm!(
+                        "3:",
+                        "mov {n}, {taps}",
+                        "2:",
+                        "ld1 {{v16.4s, v17.4s, v18.4s, v19.4s}}, [{tp}], {step}",
+                        "ld1 {{v20.4s, v21.4s, v22.4s, v23.4s}}, [{i0}], {step}",
+                        "fmla v0.4s, v20.4s, v16.4s",
+                        "fmla v1.4s, v21.4s, v17.4s",
+                        "fmla v2.4s, v22.4s, v18.4s",
+                        "fmla v3.4s, v23.4s, v19.4s",
+                        "subs {n}, {n}, #1",
+                        "b.ne 2b",
+                        "add {tp}, {tp}, {tskip}",
+                        "add {i0}, {i0}, {iskip}",
+                        "subs {rows}, {rows}, #1",
+                        "b.ne 3b",
+                        n = out(reg) _,
+                        rows = inout(reg) rows => _,
+                        taps = in(reg) taps,
+                        tp = inout(reg) tp => _,
+                        i0 = inout(reg) i0 => _,
+                        step = in(reg) step,
+                        tskip = in(reg) tskip,
+                        iskip = in(reg) iskip,
+                        inout("v0") *a0, inout("v1") *a1, inout("v2") *a2, inout("v3") *a3,
+                        out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+                        out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+                        options(nostack, readonly),
+                    );
                 }
             } else {
                 for ky in self.ky.clone() {

@@ -336,6 +336,17 @@ pub fn chw_to_hwc(
     let mut scratch = Vec::new();
     for p0 in px.clone().step_by(LANES_ROWS) {
         let n = LANES_ROWS.min(px.end - p0);
+        let first = (p0 - px.start) * outputs;
+        if n < LANES_ROWS && depth % 4 == 0 {
+            // The last few pixels (one of a 7×7 plane's 49): a full tile would mostly compute
+            // padding. Their channels, copied pixel by pixel, go through the rows tile instead.
+            scratch.clear();
+            for r in 0..n {
+                scratch.extend((0..depth).map(|k| input[k * pixels + p0 + r]));
+            }
+            tail_rows(depth, outputs, &scratch, packed, LANES_COLS, epi, n, &mut out[first..]);
+            continue;
+        }
         // A partial tile reads a zero-padded copy: a plane is not always followed by another.
         let (a, sa) = if n == LANES_ROWS {
             (input[p0..].as_ptr(), pixels)
@@ -347,7 +358,6 @@ pub fn chw_to_hwc(
             }
             (scratch.as_ptr(), LANES_ROWS)
         };
-        let first = (p0 - px.start) * outputs;
         let tile_out = &mut out[first..first + n * outputs];
         for (o0, tw, offset) in tiles(outputs, depth, LANES_COLS, 0..outputs) {
             let b = packed[offset..][..depth * tw].as_ptr();
@@ -541,5 +551,58 @@ fn put_transposed<const R: usize, const NJ: usize>(
                 out[(4 * j + c) * pixels + p0 + r] = *x;
             }
         }
+    }
+}
+
+/// `n` pixels of channels-last rows (`x`, `depth` values each, `depth` a multiple of 4) through
+/// [`rows_tile`], four at a time, against weights packed `width` (a multiple of 4, at most 16)
+/// wide; written channels last (`out` from the first pixel's row on).
+#[allow(clippy::too_many_arguments)]
+fn tail_rows(
+    depth: usize,
+    outputs: usize,
+    x: &[f32],
+    packed: &[f32],
+    width: usize,
+    epi: &Epilogue,
+    n: usize,
+    out: &mut [f32],
+) {
+    assert!(depth % 4 == 0 && x.len() >= n * depth && width % 4 == 0 && width <= 16);
+    let bounds = epi.bounds();
+    let mut r0 = 0;
+    while r0 < n {
+        let rn = (n - r0).min(4);
+        let xp = x[r0 * depth..(r0 + rn) * depth].as_ptr();
+        for (o0, tw, offset) in tiles(outputs, depth, width, 0..outputs) {
+            let b = packed[offset..][..depth * tw].as_ptr();
+            let m = tw.min(outputs - o0);
+            macro_rules! run {
+                ($r:literal, $nj:literal) => {{
+                    // SAFETY: `xp` holds $r rows of `depth` floats, `b` `depth` rows of `tw` = 4·$nj.
+                    let acc = unsafe { rows_tile::<$r, $nj>(epi.columns(o0), depth, xp, depth, b, tw) };
+                    for (r, row) in acc.iter().enumerate() {
+                        put(row, bounds, &mut out[(r0 + r) * outputs + o0..][..m]);
+                    }
+                }};
+            }
+            macro_rules! cols {
+                ($r:literal) => {
+                    match tw / 4 {
+                        4 => run!($r, 4),
+                        3 => run!($r, 3),
+                        2 => run!($r, 2),
+                        _ => run!($r, 1),
+                    }
+                };
+            }
+            match rn {
+                4 => cols!(4),
+                3 => cols!(3),
+                2 => cols!(2),
+                _ => cols!(1),
+            }
+        }
+        r0 += rn;
     }
 }
