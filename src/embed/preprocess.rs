@@ -134,6 +134,17 @@ impl Preprocess {
     }
 }
 
+/// The `side`×`side` square of `img` from (`x0`, `y0`), which must lie inside it.
+fn crop_rows(img: &RgbImage, x0: u32, y0: u32, side: u32) -> RgbImage {
+    let (w, x0, side) = (img.width() as usize, x0 as usize, side as usize);
+    let raw = img.as_raw();
+    let mut buf = Vec::with_capacity(side * side * 3);
+    for y in y0 as usize..y0 as usize + side {
+        buf.extend_from_slice(&raw[(y * w + x0) * 3..][..side * 3]);
+    }
+    RgbImage::from_raw(side as u32, side as u32, buf).unwrap_or_else(|| RgbImage::new(side as u32, side as u32))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,15 +222,4 @@ mod tests {
         assert!((v[[0, 0, 3, 0]] - 1.0).abs() < 1e-6);
         assert_eq!(v[[0, 0, 2, 0]], 0.0);
     }
-}
-
-/// The `side`×`side` square of `img` from (`x0`, `y0`), which must lie inside it.
-fn crop_rows(img: &RgbImage, x0: u32, y0: u32, side: u32) -> RgbImage {
-    let (w, x0, side) = (img.width() as usize, x0 as usize, side as usize);
-    let raw = img.as_raw();
-    let mut buf = Vec::with_capacity(side * side * 3);
-    for y in y0 as usize..y0 as usize + side {
-        buf.extend_from_slice(&raw[(y * w + x0) * 3..][..side * 3]);
-    }
-    RgbImage::from_raw(side as u32, side as u32, buf).unwrap_or_else(|| RgbImage::new(side as u32, side as u32))
 }

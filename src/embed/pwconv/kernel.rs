@@ -337,7 +337,7 @@ pub fn chw_to_hwc(
     for p0 in px.clone().step_by(LANES_ROWS) {
         let n = LANES_ROWS.min(px.end - p0);
         let first = (p0 - px.start) * outputs;
-        if n < LANES_ROWS && depth % 4 == 0 {
+        if n < LANES_ROWS && depth.is_multiple_of(4) {
             // The last few pixels (one of a 7×7 plane's 49): a full tile would mostly compute
             // padding. Their channels, copied pixel by pixel, go through the rows tile instead.
             scratch.clear();
@@ -475,7 +475,7 @@ pub fn hwc(
     channels_first: bool,
     out: &mut [f32],
 ) {
-    assert!(depth % 4 == 0 && input.len() >= depth * pixels && px.end <= pixels && co.end <= outputs);
+    assert!(depth.is_multiple_of(4) && input.len() >= depth * pixels && px.end <= pixels && co.end <= outputs);
     assert!(out.len() == px.len() * co.len());
     assert!(if channels_first { px == (0..pixels) } else { co == (0..outputs) });
     let bounds = epi.bounds();
@@ -568,7 +568,7 @@ fn tail_rows(
     n: usize,
     out: &mut [f32],
 ) {
-    assert!(depth % 4 == 0 && x.len() >= n * depth && width % 4 == 0 && width <= 16);
+    assert!(depth.is_multiple_of(4) && x.len() >= n * depth && width.is_multiple_of(4) && width <= 16);
     let bounds = epi.bounds();
     let mut r0 = 0;
     while r0 < n {

@@ -107,7 +107,7 @@ impl PointwiseConv {
             }),
             Form::ChwToChw => {
                 // Threads split the outputs by whole tiles.
-                let group = if outputs % kernel::LANES_ROWS == 0 { kernel::LANES_ROWS } else { outputs };
+                let group = if outputs.is_multiple_of(kernel::LANES_ROWS) { kernel::LANES_ROWS } else { outputs };
                 par_chunks_mut(out, group * pixels, work, |first, chunk| {
                     let co = first * group..first * group + chunk.len() / pixels;
                     kernel::chw_to_chw(depth, pixels, outputs, input, packed, &epi, co, chunk);
@@ -115,7 +115,7 @@ impl PointwiseConv {
                 })
             }
             Form::HwcToChw => {
-                let group = if outputs % kernel::ROWS_COLS == 0 { kernel::ROWS_COLS } else { outputs };
+                let group = if outputs.is_multiple_of(kernel::ROWS_COLS) { kernel::ROWS_COLS } else { outputs };
                 par_chunks_mut(out, group * pixels, work, |first, chunk| {
                     let co = first * group..first * group + chunk.len() / pixels;
                     kernel::hwc(depth, pixels, outputs, input, packed, &epi, 0..pixels, co, true, chunk);
@@ -291,7 +291,7 @@ fn plan(model: &TypedModel, id: usize) -> TractResult<Option<(PointwiseConv, usi
         (false, false) => Form::HwcToHwc,
         (false, true) => Form::HwcToChw,
     };
-    if !in_first && depth % 4 != 0 {
+    if !in_first && !depth.is_multiple_of(4) {
         return Ok(None);
     }
     let mut values = floats(w)?;
@@ -339,7 +339,7 @@ fn bias_after(
     let along_channels = bias.rank() == out_shape.len()
         && bias.shape().iter().enumerate().all(|(axis, &b)| b == 1 || (axis == channels && b == outputs))
         && values.len() == outputs;
-    Ok(along_channels.then(|| (next.id, values)))
+    Ok(along_channels.then_some((next.id, values)))
 }
 
 #[cfg(test)]
