@@ -4,8 +4,8 @@
 //! to ~20 % more instructions than multiply-adds: the compiler splits every multi-register load
 //! into pairs and adds a pointer increment beside most of them. Here every load is one
 //! `LD1 {…}` or `LDR` with its post-increment built in, so per `k` the 8×12 tile runs 24
-//! multiply-adds for 2 loads, and per 4 `k` the 5×16 tile 80 for 9. Both are checked against
-//! tract's own result by `super::super::tests` (run under qemu on x86-64 hosts).
+//! multiply-adds for 2 loads, and per 4 `k` the 5×16 tile 80 for 9; both loops take 8 `k` per
+//! turn. Both are checked against tract's own result by `super::tests` (under qemu on x86-64).
 
 use std::arch::aarch64::float32x4_t as V;
 use std::arch::asm;
@@ -155,6 +155,10 @@ pub unsafe fn lanes_8x12(acc: &mut [[V; 3]; 8], depth: usize, a: *const f32, sa:
             lanes_8x12_step!(),
             lanes_8x12_step!(),
             lanes_8x12_step!(),
+            lanes_8x12_step!(),
+            lanes_8x12_step!(),
+            lanes_8x12_step!(),
+            lanes_8x12_step!(),
             "subs {q}, {q}, #1",
             "b.ne 2b",
             "3:",
@@ -164,8 +168,8 @@ pub unsafe fn lanes_8x12(acc: &mut [[V; 3]; 8], depth: usize, a: *const f32, sa:
             "subs {r}, {r}, #1",
             "b.ne 4b",
             "5:",
-            q = inout(reg) depth / 4 => _,
-            r = inout(reg) depth % 4 => _,
+            q = inout(reg) depth / 8 => _,
+            r = inout(reg) depth % 8 => _,
             a = inout(reg) a => _,
             b = inout(reg) b => _,
             sa = in(reg) sa * 4,
@@ -217,10 +221,15 @@ pub unsafe fn rows_5x16(acc: &mut [[V; 4]; 5], depth: usize, x: *const f32, sx: 
             "cbz {q}, 3f",
             "2:",
             rows_5x16_step!(),
+            rows_5x16_step!(),
             "subs {q}, {q}, #1",
             "b.ne 2b",
             "3:",
-            q = inout(reg) depth / 4 => _,
+            "cbz {r}, 5f",
+            rows_5x16_step!(),
+            "5:",
+            q = inout(reg) depth / 8 => _,
+            r = in(reg) depth / 4 % 2,
             x0 = inout(reg) x => _,
             x1 = inout(reg) x.add(sx) => _,
             x2 = inout(reg) x.add(2 * sx) => _,
