@@ -260,7 +260,11 @@ fn a_scenario_publishes_captures_trainings_and_the_label() {
     let topic = |name: &str| format!("{prefix}/{name}");
     let got = watcher.wait_for("availability offline", |m| payloads(m, &topic("availability")).contains(&"offline"));
     eprintln!("messages seen:\n{}", transcript(&got));
-    assert_eq!(payloads(&got, &topic("availability")), ["online", "offline"], "online, then offline on a clean stop");
+    // The stop's own "offline" and, when the link closes before the broker took the
+    // disconnection (a loaded machine), the last will's: the same retained state, possibly twice.
+    let mut availability = payloads(&got, &topic("availability"));
+    availability.dedup();
+    assert_eq!(availability, ["online", "offline"], "online, then offline on a clean stop");
     let captures = json_payloads(&got, &topic("capture"));
     assert_eq!(captures.len(), 16, "one message per capture");
     for (i, c) in captures.iter().enumerate() {
