@@ -144,21 +144,9 @@ pub fn rewrite(model: &mut TypedModel) -> TractResult<usize> {
         let Some(op) = plan(model, id)? else { continue };
         // Fuse the clamps that only this convolution feeds.
         let mut op = op;
-        let mut last = id;
-        while let Some((next, lo, hi)) = clamp_after(model, last)? {
-            let clamp = (op.clamp.0.max(lo), op.clamp.1.min(hi));
-            if clamp.0 > clamp.1 {
-                break;
-            }
-            op.clamp = clamp;
-            last = next;
-        }
-        let mut patch = TypedModelPatch::new("teachcam depthwise");
-        let input = patch.tap_model(model, model.node(id).inputs[0])?;
-        let name = model.node(id).name.clone();
-        let out = patch.wire_node(name, op, &[input])?[0];
-        patch.shunt_outside(model, OutletId::new(last, 0), out)?;
-        patch.apply(model)?;
+        let last;
+        (last, op.clamp) = fuse_clamps(model, id, op.clamp)?;
+        substitute(model, id, last, op, "teachcam depthwise")?;
         replaced += 1;
     }
     model.compact()?;
@@ -261,6 +249,40 @@ fn plan(model: &TypedModel, id: usize) -> TractResult<Option<DepthwiseConv>> {
         clamp: (f32::NEG_INFINITY, f32::INFINITY),
         output_shape,
     }))
+}
+
+/// Folds into `clamp` the `Max`/`Min` clamps that follow node `last` alone, one after the
+/// other; returns the last node folded (or `last`) and the clamp.
+pub(super) fn fuse_clamps(
+    model: &TypedModel,
+    mut last: usize,
+    mut clamp: (f32, f32),
+) -> TractResult<(usize, (f32, f32))> {
+    while let Some((next, lo, hi)) = clamp_after(model, last)? {
+        let tighter = (clamp.0.max(lo), clamp.1.min(hi));
+        if tighter.0 > tighter.1 {
+            break;
+        }
+        clamp = tighter;
+        last = next;
+    }
+    Ok((last, clamp))
+}
+
+/// Replaces nodes `first ..= last` (a chain) with `op` on `first`'s input, named as `first`.
+pub(super) fn substitute<O: TypedOp>(
+    model: &mut TypedModel,
+    first: usize,
+    last: usize,
+    op: O,
+    why: &str,
+) -> TractResult<()> {
+    let mut patch = TypedModelPatch::new(why);
+    let input = patch.tap_model(model, model.node(first).inputs[0])?;
+    let name = model.node(first).name.clone();
+    let out = patch.wire_node(name, op, &[input])?[0];
+    patch.shunt_outside(model, OutletId::new(last, 0), out)?;
+    patch.apply(model)
 }
 
 /// The values of an f32 tensor.

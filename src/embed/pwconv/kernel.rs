@@ -266,6 +266,16 @@ fn tiles(
     range.step_by(width).map(move |o0| (o0, tile_width(outputs, o0, width), o0 * depth))
 }
 
+/// Columns `px` of a channels-first input (`depth × pixels`) into `scratch`, each of its `depth`
+/// rows zero-padded to `width`: a partial tile's operand, readable `width` wide.
+fn padded_columns(input: &[f32], depth: usize, pixels: usize, px: Range<usize>, width: usize, scratch: &mut Vec<f32>) {
+    scratch.clear();
+    for k in 0..depth {
+        scratch.extend(input[k * pixels..][px.clone()].iter().copied());
+        scratch.extend(std::iter::repeat_n(0.0, width - px.len()));
+    }
+}
+
 /// What follows the sum: a bias per output channel (the accumulators start from it), then a
 /// clamp.
 pub struct Epilogue<'a> {
@@ -351,11 +361,7 @@ pub fn chw_to_hwc(
         let (a, sa) = if n == LANES_ROWS {
             (input[p0..].as_ptr(), pixels)
         } else {
-            scratch.clear();
-            for k in 0..depth {
-                let row = &input[k * pixels + p0..][..n];
-                scratch.extend(row.iter().copied().chain(std::iter::repeat_n(0.0, LANES_ROWS - n)));
-            }
+            padded_columns(input, depth, pixels, p0..p0 + n, LANES_ROWS, &mut scratch);
             (scratch.as_ptr(), LANES_ROWS)
         };
         let tile_out = &mut out[first..first + n * outputs];
@@ -416,11 +422,7 @@ pub fn chw_to_chw(
             (input[p0..].as_ptr(), pixels, LANES_COLS / 4)
         } else {
             let width = n.next_multiple_of(4);
-            scratch.clear();
-            for k in 0..depth {
-                let row = &input[k * pixels + p0..][..n];
-                scratch.extend(row.iter().copied().chain(std::iter::repeat_n(0.0, width - n)));
-            }
+            padded_columns(input, depth, pixels, p0..p0 + n, width, &mut scratch);
             (scratch.as_ptr(), width, width / 4)
         };
         for (o0, tw, offset) in tiles(outputs, depth, LANES_ROWS, co.clone()) {

@@ -19,7 +19,7 @@ pub mod kernel;
 #[cfg(target_arch = "aarch64")]
 mod neon;
 
-use super::dwconv::{clamp_after, floats};
+use super::dwconv::{floats, fuse_clamps, substitute};
 use kernel::Epilogue;
 use tract_core::internal::*;
 use tract_core::ops::binary::TypedBinOp;
@@ -200,20 +200,8 @@ pub fn rewrite(model: &mut TypedModel) -> TractResult<usize> {
             op.bias = Arc::new(bias.into_iter().chain(std::iter::repeat(0.0)).take(op.bias.len()).collect());
             last = add;
         }
-        while let Some((next, lo, hi)) = clamp_after(model, last)? {
-            let clamp = (op.clamp.0.max(lo), op.clamp.1.min(hi));
-            if clamp.0 > clamp.1 {
-                break;
-            }
-            op.clamp = clamp;
-            last = next;
-        }
-        let mut patch = TypedModelPatch::new("teachcam pointwise");
-        let input = patch.tap_model(model, model.node(id).inputs[0])?;
-        let name = model.node(id).name.clone();
-        let out = patch.wire_node(name, op, &[input])?[0];
-        patch.shunt_outside(model, OutletId::new(last, 0), out)?;
-        patch.apply(model)?;
+        (last, op.clamp) = fuse_clamps(model, last, op.clamp)?;
+        substitute(model, id, last, op, "teachcam pointwise")?;
         replaced += 1;
     }
     model.compact()?;
