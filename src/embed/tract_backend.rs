@@ -60,6 +60,8 @@ pub fn optimised(cfg: &ModelConfig, pre: &Preprocess) -> Result<(TypedModel, Str
     if cfg.own_pointwise && cfg!(target_arch = "aarch64") {
         let n = super::pwconv::rewrite(&mut typed).map_err(not_onnx)?;
         log::debug!("{n} pointwise convolutions run by teachcam's own operator");
+        let n = super::pwconv::dense::rewrite(&mut typed).map_err(not_onnx)?;
+        log::debug!("{n} dense convolutions run by teachcam's own operator");
     }
     let typed = typed.into_optimized().map_err(|e| EmbedError::NotOnnx {
         path: path.clone(),

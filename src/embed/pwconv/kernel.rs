@@ -190,6 +190,50 @@ unsafe fn lanes_tile<const NJ: usize>(
     acc
 }
 
+/// One whole tile of [`lanes_tile`] (8 rows × 12 columns), from the bias to the stores: the
+/// accumulators start from `bias[r]` along row `r` (`per_row`) or from `bias[..12]` along every
+/// row, and row `r` is stored clamped at `out[r·so ..][..12]`. On aarch64 it is one assembly
+/// loop ([`super::neon::lanes_8x12_tile`]).
+///
+/// SAFETY: as [`lanes_tile`] for 12 columns; every `out[r·so ..][..12]` for `r < 8` is writable.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn whole_tile(
+    depth: usize,
+    a: *const f32,
+    sa: usize,
+    b: *const f32,
+    sb: usize,
+    bias: &[f32],
+    per_row: bool,
+    clamp: Option<(f32, f32)>,
+    out: *mut f32,
+    so: usize,
+) {
+    assert!(bias.len() >= if per_row { LANES_ROWS } else { LANES_COLS });
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: the caller's promise; `bias` holds what is read, checked above.
+    unsafe {
+        super::neon::lanes_8x12_tile(depth, a, sa, b, sb, bias.as_ptr(), per_row, clamp, out, so)
+    };
+    #[cfg(not(target_arch = "aarch64"))]
+    {
+        let init: [[V; 3]; LANES_ROWS] = if per_row {
+            std::array::from_fn(|r| [splat(bias[r]); 3])
+        } else {
+            // SAFETY: checked above.
+            [unsafe { loads::<3>(bias.as_ptr()) }; LANES_ROWS]
+        };
+        // SAFETY: the caller's promise.
+        let acc = unsafe { lanes_tile::<3>(init, depth, a, sa, b, sb) };
+        let bounds = clamp.map(|(lo, hi)| (splat(lo), splat(hi)));
+        for (r, row) in acc.iter().enumerate() {
+            // SAFETY: the caller's promise.
+            unsafe { put_row(row, bounds, out.add(r * so)) };
+        }
+    }
+}
+
 /// `acc[r][j] += Σ_k x[r·sx + k] · b[k·sb + 4j .. 4j + 4]` for `r < R`, `j < NJ`: row `r`'s four
 /// values of `k` come in one load and serve as the lanes of four multiply-adds.
 ///
@@ -368,6 +412,14 @@ pub fn chw_to_hwc(
         for (o0, tw, offset) in tiles(outputs, depth, LANES_COLS, 0..outputs) {
             let b = packed[offset..][..depth * tw].as_ptr();
             let m = tw.min(outputs - o0);
+            if n == LANES_ROWS && m == LANES_COLS {
+                // The last row's run ends inside `tile_out`: o0 + 12 ≤ outputs.
+                assert!((LANES_ROWS - 1) * outputs + o0 + LANES_COLS <= tile_out.len());
+                let dst = tile_out[o0..].as_mut_ptr();
+                // SAFETY: `a` and `b` as below; the rows' runs, checked above.
+                unsafe { whole_tile(depth, a, sa, b, tw, &epi.bias[o0..], false, epi.clamp, dst, outputs) };
+                continue;
+            }
             macro_rules! run {
                 ($nj:literal) => {{
                     // SAFETY: `a` holds `depth` runs of 8 at stride `sa` (a full tile of the
@@ -437,9 +489,18 @@ pub fn chw_to_chw(
                 padded.as_ptr()
             };
             let rows = LANES_ROWS.min(co.end - o0);
+            let first = (o0 - co.start) * pixels + p0;
+            if n == LANES_COLS && rows == LANES_ROWS {
+                // The last row's run ends inside `out`.
+                assert!(first + (LANES_ROWS - 1) * pixels + LANES_COLS <= out.len());
+                let dst = out[first..].as_mut_ptr();
+                // SAFETY: `a` holds `depth` rows of 8, `b` `depth` runs of 12 at stride `sb`;
+                // the rows' runs, checked above.
+                unsafe { whole_tile(depth, a, LANES_ROWS, b, sb, &epi.bias[o0..], true, epi.clamp, dst, pixels) };
+                continue;
+            }
             let mut bias = [0.0; LANES_ROWS];
             bias[..rows].copy_from_slice(&epi.bias[o0..o0 + rows]);
-            let first = (o0 - co.start) * pixels + p0;
             macro_rules! run {
                 ($nj:literal) => {{
                     let init: [[V; $nj]; LANES_ROWS] = std::array::from_fn(|r| [splat(bias[r]); $nj]);

@@ -14,7 +14,10 @@
 //! after it. Everything else is left to tract, and the layouts stay tract's. On other
 //! architectures tract's own kernels (AVX2) are faster: teachcam rewrites on aarch64 only
 //! (`model.own_pointwise`), and the portable form exists for the tests.
+//!
+//! [`dense`] runs the stem's 3×3 convolution on the same tile, from a matrix of its patches.
 
+pub mod dense;
 pub mod kernel;
 #[cfg(target_arch = "aarch64")]
 mod neon;
