@@ -35,8 +35,8 @@ pub struct ModelConfig {
     /// Run depthwise convolutions with teachcam's own operator ([`super::dwconv`]) instead of
     /// tract's (measured faster on x86-64 and aarch64; off only to compare).
     pub own_depthwise: bool,
-    /// Run pointwise (1×1) convolutions with teachcam's own operator ([`super::pwconv`]) on
-    /// aarch64, where it is measured faster than tract's matrix kernels (elsewhere tract's are
+    /// Run pointwise (1×1) convolutions and the stem's dense one with teachcam's own operator
+    /// ([`super::pwconv`], [`super::pwconv::dense`]) on aarch64, where it is measured faster than tract's matrix kernels (elsewhere tract's are
     /// faster and this has no effect); off only to compare.
     pub own_pointwise: bool,
     /// Where the analysed model is cached for a fast start: `"auto"` (see

@@ -73,23 +73,28 @@ pub fn im2col(g: &Geometry, input: &[f32], patches: &mut [f32]) {
 
 /// `run[j] = from[j·s]`; `from` holds `(run.len() − 1)·s + 1` values.
 fn strided_copy(from: &[f32], s: usize, run: &mut [f32]) {
-    let mut done = 0;
     #[cfg(target_arch = "aarch64")]
-    if s == 2 {
-        use std::arch::aarch64::{vld2q_f32, vst1q_f32};
-        // Four outputs per de-interleaving load of eight values, while eight are in `from`.
-        let whole = (from.len() / 8).min(run.len() / 4);
-        for (src, dst) in from.chunks_exact(8).zip(run.chunks_exact_mut(4)).take(whole) {
-            // SAFETY: `src` holds 8 readable floats and `dst` 4 writable ones.
-            unsafe { vst1q_f32(dst.as_mut_ptr(), vld2q_f32(src.as_ptr()).0) };
-        }
-        done = 4 * whole;
-    }
+    let done = if s == 2 { every_other(from, run) } else { 0 };
+    #[cfg(not(target_arch = "aarch64"))]
+    let done = 0;
     let (last, body) = run[done..].split_last_mut().expect("a run of at least one column");
     for (o, i) in body.iter_mut().zip(from[done * s..].chunks_exact(s)) {
         *o = i[0];
     }
     *last = from[from.len() - 1];
+}
+
+/// `run[j] = from[2j]`, four outputs per de-interleaving load of eight values, while eight are
+/// in `from`; returns how many outputs it wrote (fewer than `run.len()`).
+#[cfg(target_arch = "aarch64")]
+fn every_other(from: &[f32], run: &mut [f32]) -> usize {
+    use std::arch::aarch64::{vld2q_f32, vst1q_f32};
+    let whole = (from.len() / 8).min(run.len() / 4);
+    for (src, dst) in from.chunks_exact(8).zip(run.chunks_exact_mut(4)).take(whole) {
+        // SAFETY: `src` holds 8 readable floats and `dst` 4 writable ones.
+        unsafe { vst1q_f32(dst.as_mut_ptr(), vld2q_f32(src.as_ptr()).0) };
+    }
+    4 * whole
 }
 
 impl Op for DenseConv {
