@@ -1,8 +1,9 @@
 //! The channels-last (HWC) form of the depthwise arithmetic, the layout tract chooses on aarch64.
 //!
 //! Vectorised across channels: per output pixel and block of 16 channels, four NEON registers
-//! accumulate every tap, two pixels at a time where both see the whole kernel row, so each tap's
-//! four weight registers serve two pixels. Taps outside the input are skipped (no padded copy).
+//! accumulate every tap, four (or two) pixels at a time where all see the whole kernel row, so
+//! each tap's four weight registers serve four pixels. Taps outside the input are skipped (no
+//! padded copy).
 
 use super::kernel::Geometry;
 
@@ -40,8 +41,16 @@ pub fn rows(
         let mut ox = 0;
         while ox < g.ow {
             let (ix0, kx_lo, kx_hi) = span(ox, g.pad_left, g.kw, g.w);
-            let pair = ox + 1 < g.ow && (kx_lo, kx_hi) == (0, g.kw) && span(ox + 1, g.pad_left, g.kw, g.w).2 == g.kw;
-            let pixels = if pair { 2 } else { 1 };
+            // Neighbours that see the whole kernel row share each tap's weights: 4, else 2.
+            let whole_to =
+                |last: usize| last < g.ow && (kx_lo, kx_hi) == (0, g.kw) && span(last, g.pad_left, g.kw, g.w).2 == g.kw;
+            let pixels = if whole_to(ox + 3) {
+                4
+            } else if whole_to(ox + 1) {
+                2
+            } else {
+                1
+            };
             for cb in (0..channels).step_by(CHANNELS) {
                 let run = Run {
                     input,
@@ -57,10 +66,10 @@ pub fn rows(
                     cb,
                 };
                 let at = ox * channels + cb;
-                if pixels == 2 {
-                    run.pixels::<2>(&bias[cb..], clamp, &mut out[at..], channels);
-                } else {
-                    run.pixels::<1>(&bias[cb..], clamp, &mut out[at..], channels);
+                match pixels {
+                    4 => run.pixels::<4>(&bias[cb..], clamp, &mut out[at..], channels),
+                    2 => run.pixels::<2>(&bias[cb..], clamp, &mut out[at..], channels),
+                    _ => run.pixels::<1>(&bias[cb..], clamp, &mut out[at..], channels),
                 }
             }
             ox += pixels;
@@ -138,6 +147,68 @@ impl Run<'_> {
             let taps = self.kx.len();
             if taps == 0 {
                 // Nothing of the kernel row falls inside the input.
+            } else if P == 4 && !self.ky.is_empty() {
+                // As below for four pixels: per tap one load of weights for 16 multiply-adds.
+                let acc = &mut *(&mut acc as *mut [[float32x4_t; 4]; P] as *mut [[float32x4_t; 4]; 4]);
+                let step = self.channels * 4;
+                let (ky, kx) = (self.ky.start, self.kx.start);
+                let tp = self.taps.as_ptr().add((ky * self.kw + kx) * self.channels + self.cb);
+                let [i0, i1, i2, i3] = [0, 1, 2, 3].map(|p| input.add(self.at(ky, kx, p)));
+                let [[a0, a1, a2, a3], [a4, a5, a6, a7], [a8, a9, a10, a11], [a12, a13, a14, a15]] = acc;
+                std::arch::asm!(
+                    "3:",
+                    "mov {n}, {taps}",
+                    "2:",
+                    "ld1 {{v16.4s, v17.4s, v18.4s, v19.4s}}, [{tp}], {step}",
+                    "ld1 {{v20.4s, v21.4s, v22.4s, v23.4s}}, [{i0}], {step}",
+                    "ld1 {{v24.4s, v25.4s, v26.4s, v27.4s}}, [{i1}], {step}",
+                    "fmla v0.4s, v20.4s, v16.4s",
+                    "fmla v1.4s, v21.4s, v17.4s",
+                    "fmla v2.4s, v22.4s, v18.4s",
+                    "fmla v3.4s, v23.4s, v19.4s",
+                    "ld1 {{v20.4s, v21.4s, v22.4s, v23.4s}}, [{i2}], {step}",
+                    "fmla v4.4s, v24.4s, v16.4s",
+                    "fmla v5.4s, v25.4s, v17.4s",
+                    "fmla v6.4s, v26.4s, v18.4s",
+                    "fmla v7.4s, v27.4s, v19.4s",
+                    "ld1 {{v24.4s, v25.4s, v26.4s, v27.4s}}, [{i3}], {step}",
+                    "fmla v8.4s, v20.4s, v16.4s",
+                    "fmla v9.4s, v21.4s, v17.4s",
+                    "fmla v10.4s, v22.4s, v18.4s",
+                    "fmla v11.4s, v23.4s, v19.4s",
+                    "fmla v12.4s, v24.4s, v16.4s",
+                    "fmla v13.4s, v25.4s, v17.4s",
+                    "fmla v14.4s, v26.4s, v18.4s",
+                    "fmla v15.4s, v27.4s, v19.4s",
+                    "subs {n}, {n}, #1",
+                    "b.ne 2b",
+                    "add {tp}, {tp}, {tskip}",
+                    "add {i0}, {i0}, {iskip}",
+                    "add {i1}, {i1}, {iskip}",
+                    "add {i2}, {i2}, {iskip}",
+                    "add {i3}, {i3}, {iskip}",
+                    "subs {rows}, {rows}, #1",
+                    "b.ne 3b",
+                    n = out(reg) _,
+                    rows = inout(reg) self.ky.len() => _,
+                    taps = in(reg) taps,
+                    tp = inout(reg) tp => _,
+                    i0 = inout(reg) i0 => _,
+                    i1 = inout(reg) i1 => _,
+                    i2 = inout(reg) i2 => _,
+                    i3 = inout(reg) i3 => _,
+                    step = in(reg) step,
+                    tskip = in(reg) (self.kw - taps) * step,
+                    iskip = in(reg) (self.w - taps) * step,
+                    inout("v0") *a0, inout("v1") *a1, inout("v2") *a2, inout("v3") *a3,
+                    inout("v4") *a4, inout("v5") *a5, inout("v6") *a6, inout("v7") *a7,
+                    inout("v8") *a8, inout("v9") *a9, inout("v10") *a10, inout("v11") *a11,
+                    inout("v12") *a12, inout("v13") *a13, inout("v14") *a14, inout("v15") *a15,
+                    out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+                    out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+                    out("v24") _, out("v25") _, out("v26") _, out("v27") _,
+                    options(nostack, readonly),
+                );
             } else if P <= 2 && !self.ky.is_empty() {
                 // The whole kernel in one NEON loop: per tap one `LD1 {4 registers}` of weights
                 // and one per pixel, each with its step to the next tap built in, and a skip to
