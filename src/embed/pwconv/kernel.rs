@@ -254,6 +254,12 @@ unsafe fn rows_tile<const R: usize, const NJ: usize>(
         unsafe { super::neon::rows_5x16(&mut *(&mut acc as *mut _ as *mut [[V; 4]; 5]), depth, x, sx, b) };
         return acc;
     }
+    #[cfg(target_arch = "aarch64")]
+    if R == 5 && NJ == 2 && sb == 8 {
+        // SAFETY: as above, for NJ 2.
+        unsafe { super::neon::rows_5x8(&mut *(&mut acc as *mut _ as *mut [[V; 2]; 5]), depth, x, sx, b) };
+        return acc;
+    }
     let (mut x, mut b) = (x, b);
     for _ in 0..depth / 4 {
         unsafe {

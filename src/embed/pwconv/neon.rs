@@ -5,7 +5,8 @@
 //! into pairs and adds a pointer increment beside most of them. Here every load is one
 //! `LD1 {…}` or `LDR` with its post-increment built in, so per `k` the 8×12 tile runs 24
 //! multiply-adds for 2 loads, and per 4 `k` the 5×16 tile 80 for 9; both loops take 8 `k` per
-//! turn. Both are checked against tract's own result by `super::tests` (under qemu on x86-64).
+//! turn. A 5×8 form takes the last 8 outputs of the 24- and 40-channel projections, and whole
+//! 8×12 tiles start from the bias and end with the clamped stores inside the loop's assembly. Both are checked against tract's own result by `super::tests` (under qemu on x86-64).
 
 use std::arch::aarch64::float32x4_t as V;
 use std::arch::asm;
@@ -135,6 +136,62 @@ macro_rules! rows_5x16_step {
             "fmla v17.4s, v26.4s, v24.s[3]\n",
             "fmla v18.4s, v27.4s, v24.s[3]\n",
             "fmla v19.4s, v28.4s, v24.s[3]\n",
+        )
+    };
+}
+
+macro_rules! rows_5x8_step {
+    () => {
+        concat!(
+            "ldr q20, [{x0}], #16\n",
+            "ldr q21, [{x1}], #16\n",
+            "ldr q22, [{x2}], #16\n",
+            "ldr q23, [{x3}], #16\n",
+            "ldr q24, [{x4}], #16\n",
+            "ld1 {{v25.4s, v26.4s}}, [{b}], #32\n",
+            "fmla v0.4s, v25.4s, v20.s[0]\n",
+            "fmla v1.4s, v26.4s, v20.s[0]\n",
+            "fmla v2.4s, v25.4s, v21.s[0]\n",
+            "fmla v3.4s, v26.4s, v21.s[0]\n",
+            "fmla v4.4s, v25.4s, v22.s[0]\n",
+            "fmla v5.4s, v26.4s, v22.s[0]\n",
+            "fmla v6.4s, v25.4s, v23.s[0]\n",
+            "fmla v7.4s, v26.4s, v23.s[0]\n",
+            "fmla v8.4s, v25.4s, v24.s[0]\n",
+            "fmla v9.4s, v26.4s, v24.s[0]\n",
+            "ld1 {{v25.4s, v26.4s}}, [{b}], #32\n",
+            "fmla v0.4s, v25.4s, v20.s[1]\n",
+            "fmla v1.4s, v26.4s, v20.s[1]\n",
+            "fmla v2.4s, v25.4s, v21.s[1]\n",
+            "fmla v3.4s, v26.4s, v21.s[1]\n",
+            "fmla v4.4s, v25.4s, v22.s[1]\n",
+            "fmla v5.4s, v26.4s, v22.s[1]\n",
+            "fmla v6.4s, v25.4s, v23.s[1]\n",
+            "fmla v7.4s, v26.4s, v23.s[1]\n",
+            "fmla v8.4s, v25.4s, v24.s[1]\n",
+            "fmla v9.4s, v26.4s, v24.s[1]\n",
+            "ld1 {{v25.4s, v26.4s}}, [{b}], #32\n",
+            "fmla v0.4s, v25.4s, v20.s[2]\n",
+            "fmla v1.4s, v26.4s, v20.s[2]\n",
+            "fmla v2.4s, v25.4s, v21.s[2]\n",
+            "fmla v3.4s, v26.4s, v21.s[2]\n",
+            "fmla v4.4s, v25.4s, v22.s[2]\n",
+            "fmla v5.4s, v26.4s, v22.s[2]\n",
+            "fmla v6.4s, v25.4s, v23.s[2]\n",
+            "fmla v7.4s, v26.4s, v23.s[2]\n",
+            "fmla v8.4s, v25.4s, v24.s[2]\n",
+            "fmla v9.4s, v26.4s, v24.s[2]\n",
+            "ld1 {{v25.4s, v26.4s}}, [{b}], #32\n",
+            "fmla v0.4s, v25.4s, v20.s[3]\n",
+            "fmla v1.4s, v26.4s, v20.s[3]\n",
+            "fmla v2.4s, v25.4s, v21.s[3]\n",
+            "fmla v3.4s, v26.4s, v21.s[3]\n",
+            "fmla v4.4s, v25.4s, v22.s[3]\n",
+            "fmla v5.4s, v26.4s, v22.s[3]\n",
+            "fmla v6.4s, v25.4s, v23.s[3]\n",
+            "fmla v7.4s, v26.4s, v23.s[3]\n",
+            "fmla v8.4s, v25.4s, v24.s[3]\n",
+            "fmla v9.4s, v26.4s, v24.s[3]\n",
         )
     };
 }
@@ -453,6 +510,55 @@ pub unsafe fn rows_5x16(acc: &mut [[V; 4]; 5], depth: usize, x: *const f32, sx: 
             out("v26") _,
             out("v27") _,
             out("v28") _,
+            options(nostack, readonly),
+        );
+    }
+}
+
+/// [`rows_5x16`] for 5 rows × 8 columns (the last tile of 24 or 40 outputs), `b` packed 8 wide.
+///
+/// SAFETY: `depth` is a multiple of 4; every `x[r·sx ..][..depth]` and `b[..8·depth]` are
+/// readable.
+#[inline(always)]
+pub unsafe fn rows_5x8(acc: &mut [[V; 2]; 5], depth: usize, x: *const f32, sx: usize, b: *const f32) {
+    let [[c0, c1], [c2, c3], [c4, c5], [c6, c7], [c8, c9]] = acc;
+    unsafe {
+        asm!(
+            "cbz {q}, 3f",
+            "2:",
+            rows_5x8_step!(),
+            rows_5x8_step!(),
+            "subs {q}, {q}, #1",
+            "b.ne 2b",
+            "3:",
+            "cbz {r}, 5f",
+            rows_5x8_step!(),
+            "5:",
+            q = inout(reg) depth / 8 => _,
+            r = in(reg) depth / 4 % 2,
+            x0 = inout(reg) x => _,
+            x1 = inout(reg) x.add(sx) => _,
+            x2 = inout(reg) x.add(2 * sx) => _,
+            x3 = inout(reg) x.add(3 * sx) => _,
+            x4 = inout(reg) x.add(4 * sx) => _,
+            b = inout(reg) b => _,
+            inout("v0") *c0,
+            inout("v1") *c1,
+            inout("v2") *c2,
+            inout("v3") *c3,
+            inout("v4") *c4,
+            inout("v5") *c5,
+            inout("v6") *c6,
+            inout("v7") *c7,
+            inout("v8") *c8,
+            inout("v9") *c9,
+            out("v20") _,
+            out("v21") _,
+            out("v22") _,
+            out("v23") _,
+            out("v24") _,
+            out("v25") _,
+            out("v26") _,
             options(nostack, readonly),
         );
     }
