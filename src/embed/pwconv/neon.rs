@@ -6,7 +6,9 @@
 //! `LD1 {…}` or `LDR` with its post-increment built in, so per `k` the 8×12 tile runs 24
 //! multiply-adds for 2 loads, and per 4 `k` the 5×16 tile 80 for 9; both loops take 8 `k` per
 //! turn. A 5×8 form takes the last 8 outputs of the 24- and 40-channel projections, and whole
-//! 8×12 tiles start from the bias and end with the clamped stores inside the loop's assembly. Both are checked against tract's own result by `super::tests` (under qemu on x86-64).
+//! 8×12 tiles start from the bias and end with the clamped stores inside the loop's assembly.
+//! All are checked against tract's own result by `super::tests` and `super::dense`'s tests
+//! (under qemu on x86-64).
 
 use std::arch::aarch64::float32x4_t as V;
 use std::arch::asm;
