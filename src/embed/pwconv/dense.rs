@@ -228,7 +228,12 @@ fn plan(model: &TypedModel, id: usize) -> TractResult<Option<DenseConv>> {
     };
     let Some(out_shape) = node.outputs[0].fact.shape.as_concrete() else { return Ok(None) };
     let pixels = geometry.oh * geometry.ow;
-    if pixels == 0 || out_shape.iter().product::<usize>() != o * pixels || out_shape[out_shape.len() - 3] != o {
+    if pixels == 0
+        || out_shape.len() < 3
+        || out_shape[out_shape.len() - 3] != o
+        || out_shape[out_shape.len() - 2..] != [geometry.oh, geometry.ow]
+        || out_shape.iter().product::<usize>() != o * pixels
+    {
         return Ok(None);
     }
     // OIHW flattens to `outputs × (c·kh·kw)` in the patch rows' order.
