@@ -32,6 +32,7 @@ impl DenseConv {
     pub fn compute(&self, input: &[f32], out: &mut [f32]) -> TractResult<()> {
         let g = &self.geometry;
         ensure!(input.len() == self.channels * g.h * g.w, "dense convolution input has {} values", input.len());
+        // SAFETY: `im2col` writes every value (the padding as zeros) before anything reads one.
         let mut patches = unsafe { Tensor::uninitialized::<f32>(&[self.inner.depth, g.oh * g.ow])? };
         let mut view = patches.try_as_plain_ram_mut()?;
         let patches = view.as_slice_mut::<f32>()?;
