@@ -21,6 +21,7 @@ use kernel::Geometry;
 use tract_core::internal::*;
 use tract_core::ops::binary::TypedBinOp;
 use tract_core::ops::cnn::conv::{Conv, KernelFormat};
+use tract_core::ops::cnn::PoolSpec;
 use tract_core::ops::nn::DataFormat;
 
 /// A depthwise convolution of one image with its kernel, bias and output clamp built in.
@@ -180,13 +181,6 @@ fn plan(model: &TypedModel, id: usize) -> TractResult<Option<DepthwiseConv>> {
         );
         return Ok(None);
     }
-    if spec.dilations.as_ref().is_some_and(|d| d.iter().any(|&x| x != 1)) {
-        return Ok(None);
-    }
-    let strides = spec.strides.clone().unwrap_or_else(|| tvec![1, 1]);
-    if strides.len() != 2 || strides[0] != strides[1] || strides[0] == 0 || strides[0] > 4 {
-        return Ok(None);
-    }
     let facts: Vec<&TypedFact> = node.inputs.iter().map(|i| model.outlet_fact(*i)).collect::<TractResult<_>>()?;
     if facts[0].datum_type != f32::datum_type() {
         return Ok(None);
@@ -205,26 +199,7 @@ fn plan(model: &TypedModel, id: usize) -> TractResult<Option<DepthwiseConv>> {
     if n != 1 || kernel.shape() != [c, 1, kh, kw] || kernel.datum_type() != f32::datum_type() {
         return Ok(None);
     }
-    let bias: Vec<f32> = match floats(bias).as_deref() {
-        Ok([b]) => vec![*b; c],
-        Ok(b) if b.len() == c => b.to_vec(),
-        _ => return Ok(None),
-    };
-    let padded = spec.padding.compute(&[h, w], &[kh, kw], &[1, 1], &strides);
-    let geometry = Geometry {
-        h,
-        w,
-        kh,
-        kw,
-        stride: strides[0],
-        pad_top: padded[0].pad_before,
-        pad_left: padded[1].pad_before,
-        oh: padded[0].convoluted,
-        ow: padded[1].convoluted,
-    };
-    if geometry.oh == 0 || geometry.ow == 0 {
-        return Ok(None);
-    }
+    let (Some(bias), Some(geometry)) = (bias_values(bias, c)?, geometry(spec, h, w)) else { return Ok(None) };
     let output_shape: TVec<usize> = match spec.data_format {
         DataFormat::NCHW => tvec![1, c, geometry.oh, geometry.ow],
         DataFormat::CHW => tvec![c, geometry.oh, geometry.ow],
@@ -249,6 +224,45 @@ fn plan(model: &TypedModel, id: usize) -> TractResult<Option<DepthwiseConv>> {
         clamp: (f32::NEG_INFINITY, f32::INFINITY),
         output_shape,
     }))
+}
+
+/// The geometry of a 2-D convolution with `spec` on an `h × w` input: `None` unless its kernel
+/// is 2-D, it has no dilation and a square stride of 1 to 4, and its output is not empty.
+pub(super) fn geometry(spec: &PoolSpec, h: usize, w: usize) -> Option<Geometry> {
+    if spec.kernel_shape.len() != 2 || spec.dilations.as_ref().is_some_and(|d| d.iter().any(|&x| x != 1)) {
+        return None;
+    }
+    let strides = spec.strides.clone().unwrap_or_else(|| tvec![1, 1]);
+    if strides.len() != 2 || strides[0] != strides[1] || strides[0] == 0 || strides[0] > 4 {
+        return None;
+    }
+    let (kh, kw) = (spec.kernel_shape[0], spec.kernel_shape[1]);
+    let padded = spec.padding.compute(&[h, w], &[kh, kw], &[1, 1], &strides);
+    let geometry = Geometry {
+        h,
+        w,
+        kh,
+        kw,
+        stride: strides[0],
+        pad_top: padded[0].pad_before,
+        pad_left: padded[1].pad_before,
+        oh: padded[0].convoluted,
+        ow: padded[1].convoluted,
+    };
+    (geometry.oh > 0 && geometry.ow > 0).then_some(geometry)
+}
+
+/// A convolution's bias as `n` values (one per output channel): `None` unless it is f32 and a
+/// scalar or `n` values.
+pub(super) fn bias_values(bias: &Tensor, n: usize) -> TractResult<Option<Vec<f32>>> {
+    if bias.datum_type() != f32::datum_type() {
+        return Ok(None);
+    }
+    Ok(match floats(bias)?.as_slice() {
+        [b] => Some(vec![*b; n]),
+        b if b.len() == n => Some(b.to_vec()),
+        _ => None,
+    })
 }
 
 /// Folds into `clamp` the `Max`/`Min` clamps that follow node `last` alone, one after the

@@ -8,7 +8,7 @@
 
 use super::{Form, PointwiseConv};
 use crate::embed::dwconv::kernel::Geometry;
-use crate::embed::dwconv::{floats, fuse_clamps, substitute};
+use crate::embed::dwconv::{bias_values, floats, fuse_clamps, geometry, substitute};
 use tract_core::internal::*;
 use tract_core::ops::cnn::conv::{Conv, KernelFormat};
 use tract_core::ops::nn::DataFormat;
@@ -188,13 +188,6 @@ fn plan(model: &TypedModel, id: usize) -> TractResult<Option<DenseConv>> {
     if kh == 0 || kw == 0 || c * kh * kw > MAX_PATCH {
         return Ok(None);
     }
-    if spec.dilations.as_ref().is_some_and(|d| d.iter().any(|&x| x != 1)) {
-        return Ok(None);
-    }
-    let strides = spec.strides.clone().unwrap_or_else(|| tvec![1, 1]);
-    if strides.len() != 2 || strides[0] != strides[1] || strides[0] == 0 || strides[0] > 4 {
-        return Ok(None);
-    }
     let facts: Vec<&TypedFact> = node.inputs.iter().map(|i| model.outlet_fact(*i)).collect::<TractResult<_>>()?;
     let Some(shape) = facts[0].shape.as_concrete() else { return Ok(None) };
     let (h, w) = match spec.data_format {
@@ -206,31 +199,13 @@ fn plan(model: &TypedModel, id: usize) -> TractResult<Option<DenseConv>> {
     if facts[0].datum_type != f32::datum_type()
         || kernel.datum_type() != f32::datum_type()
         || kernel.shape() != [o, c, kh, kw]
-        || bias.datum_type() != f32::datum_type()
     {
         return Ok(None);
     }
-    let bias: Vec<f32> = match floats(bias).as_deref() {
-        Ok([b]) => vec![*b; o],
-        Ok(b) if b.len() == o => b.to_vec(),
-        _ => return Ok(None),
-    };
-    let padded = spec.padding.compute(&[h, w], &[kh, kw], &[1, 1], &strides);
-    let geometry = Geometry {
-        h,
-        w,
-        kh,
-        kw,
-        stride: strides[0],
-        pad_top: padded[0].pad_before,
-        pad_left: padded[1].pad_before,
-        oh: padded[0].convoluted,
-        ow: padded[1].convoluted,
-    };
+    let (Some(bias), Some(geometry)) = (bias_values(bias, o)?, geometry(spec, h, w)) else { return Ok(None) };
     let Some(out_shape) = node.outputs[0].fact.shape.as_concrete() else { return Ok(None) };
     let pixels = geometry.oh * geometry.ow;
-    if pixels == 0
-        || out_shape.len() < 3
+    if out_shape.len() < 3
         || out_shape[out_shape.len() - 3] != o
         || out_shape[out_shape.len() - 2..] != [geometry.oh, geometry.ow]
         || out_shape.iter().product::<usize>() != o * pixels
